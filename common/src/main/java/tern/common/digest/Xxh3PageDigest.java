@@ -1,0 +1,32 @@
+package tern.common.digest;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import net.openhft.hashing.LongTupleHashFunction;
+
+/**
+ * XXH3-128 (seed 0) through zero-allocation-hashing. Output is the low 64 bits then the high 64
+ * bits, each little-endian: the byte-reverse of {@code xxhsum -H2}'s canonical form.
+ *
+ * <p>Direct buffers reach this as a byte[] copy because the library's own ByteBuffer entry point
+ * casts to {@code sun.nio.ch.DirectBuffer}, which Java 17 does not export: it throws
+ * IllegalAccessError unless the JVM runs with {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED}.
+ */
+final class Xxh3PageDigest extends AbstractPageDigest {
+    private static final LongTupleHashFunction XX128 = LongTupleHashFunction.xx128();
+    private static final VarHandle LE_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final long[] result = new long[2]; // reused: the array-returning overloads allocate one per call
+
+    Xxh3PageDigest() {
+        super(DigestKind.XXH3_128);
+    }
+
+    @Override
+    void digest(byte[] in, int off, int len, byte[] out, int outOffset) {
+        XX128.hashBytes(in, off, len, result);
+        LE_LONG.set(out, outOffset, result[0]);
+        LE_LONG.set(out, outOffset + 8, result[1]);
+    }
+}

@@ -1,0 +1,112 @@
+package tern.receiver.cli;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tern.common.cli.Cli;
+import tern.common.cli.HostPort;
+import tern.common.units.ByteSize;
+import tern.common.units.Converters;
+import tern.proto.Hello;
+import tern.proto.Phase;
+import tern.receiver.server.MigrationOutcome;
+import tern.receiver.server.ReceiverServer;
+import tern.receiver.session.ReceiverConfig;
+import tern.receiver.session.SessionListener;
+
+@Command(name = "tern-receiver", mixinStandardHelpOptions = true, version = "tern-receiver 0.1",
+        description = "Receives a Tern migration into a file-backed image and verifies it.",
+        sortOptions = false)
+public final class ReceiverMain implements Callable<Integer> {
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
+            description = "Address to listen on (port 0 picks a free port; the chosen address is printed).")
+    InetSocketAddress listen;
+
+    @Option(names = "--image", required = true, paramLabel = "PATH",
+            description = "The target image file; created sparse, zero-filled, at each migration's hello.")
+    Path image;
+
+    @Option(names = "--overwrite", description = "Allow replacing an existing non-empty image file.")
+    boolean overwrite;
+
+    @Option(names = "--keep-serving", description = "Serve one migration after another instead of exiting after the first.")
+    boolean keepServing;
+
+    @Option(names = "--max-message", paramLabel = "SIZE", converter = Converters.Size.class,
+            description = "Largest inbound message (default: ${DEFAULT-VALUE}).", defaultValue = "4MiB")
+    long maxMessage;
+
+    @Option(names = "--max-image", paramLabel = "SIZE", converter = Converters.Size.class,
+            description = "Refuse migrations of a larger image (default: no limit).")
+    Long maxImage;
+
+    @Option(names = "--window", description = "Unacknowledged batches offered to the sender (default: ${DEFAULT-VALUE}).",
+            defaultValue = "16")
+    int window;
+
+    @Option(names = "--verbose", description = "Print stack traces with errors.")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(Cli.run(new ReceiverMain(), args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!overwrite && Files.exists(image) && Files.size(image) > 0) {
+            throw new IllegalArgumentException("image " + image + " exists (" + Files.size(image)
+                    + " bytes); pass --overwrite to replace it");
+        }
+        if (Files.isDirectory(image)) {
+            throw new IllegalArgumentException("image " + image + " is a directory");
+        }
+        if (maxMessage < 64 * 1024 || maxMessage > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--max-message " + maxMessage + " must be between 64KiB and 2GiB");
+        }
+        if (window < 1 || window > 1024) {
+            throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
+        }
+        ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage == null ? Long.MAX_VALUE : maxImage);
+        SessionListener progress = new SessionListener() {
+            @Override
+            public void started(Hello h) {
+                System.out.println("migration " + h.getMigrationId() + ": " + h.getPageCount() + " pages of "
+                        + h.getPageSize() + " B (" + ByteSize.format(h.getPageCount() * h.getPageSize())
+                        + "), digest " + h.getDigest().name().toLowerCase());
+            }
+
+            @Override
+            public void iteration(int iteration, Phase phase) {
+                System.out.println("iteration " + iteration + " (" + phase.name().toLowerCase().replace('_', '-') + ")");
+            }
+
+            @Override
+            public void drift(long pages) {
+                System.out.println(pages + " pages of the image changed behind the receiver; asking the sender to resend them");
+            }
+        };
+        InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
+        try (ReceiverServer server = ReceiverServer.start(bind, image, config, progress)) {
+            System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port()
+                    + ", image " + image);
+            System.out.flush();
+            while (true) {
+                MigrationOutcome o = server.awaitOutcome();
+                if (o.verified()) {
+                    System.out.println("verified: migration " + o.migrationId() + ", " + o.pagesStored()
+                            + " pages stored in " + o.batches() + " batches, root " + o.rootDigest());
+                } else {
+                    System.err.println("tern-receiver: migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
+                            + " failed: " + o.reason());
+                }
+                System.out.flush();
+                if (!keepServing) {
+                    return o.verified() ? 0 : 1;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package tern.receiver.server;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import tern.proto.MigrationGrpc;
+import tern.proto.ReceiverMessage;
+import tern.proto.SenderMessage;
+import tern.receiver.session.MigrationSession;
+import tern.receiver.session.ProtocolException;
+import tern.receiver.session.ReceiverConfig;
+import tern.receiver.session.SessionListener;
+
+/**
+ * The gRPC face of the receiver: one stream, one {@link MigrationSession}, one migration at a time
+ * (the image is a single file). Inbound flow control is manual, after grpc-java's
+ * ManualFlowControlServer: the next message is requested only once the previous one has been
+ * stored and acknowledged and the outbound side is ready, so a sender that stops reading acks
+ * stops being read, and buffered input stays bounded by one message plus HTTP/2's window.
+ */
+final class MigrationService extends MigrationGrpc.MigrationImplBase {
+    private final Path imagePath;
+    private final ReceiverConfig config;
+    private final SessionListener listener;
+    private final Consumer<MigrationOutcome> onOutcome;
+    private final AtomicReference<MigrationSession> active = new AtomicReference<>();
+
+    MigrationService(Path imagePath, ReceiverConfig config, SessionListener listener, Consumer<MigrationOutcome> onOutcome) {
+        this.imagePath = imagePath;
+        this.config = config;
+        this.listener = listener;
+        this.onOutcome = onOutcome;
+    }
+
+    @Override
+    public StreamObserver<SenderMessage> migrate(StreamObserver<ReceiverMessage> responses) {
+        ServerCallStreamObserver<ReceiverMessage> out = (ServerCallStreamObserver<ReceiverMessage>) responses;
+        MigrationSession session = new MigrationSession(imagePath, config, listener);
+        if (!active.compareAndSet(null, session)) {
+            out.onError(Status.FAILED_PRECONDITION
+                    .withDescription("a migration is already in progress on this receiver").asRuntimeException());
+            return new Ignoring();
+        }
+        out.disableAutoRequest();
+        Stream stream = new Stream(session, out);
+        // onReady runs serialised with onNext; it must only request, never block.
+        out.setOnReadyHandler(stream::onReady);
+        out.setOnCancelHandler(() -> stream.end(MigrationOutcome.failed("sender cancelled the stream", session)));
+        out.request(1);
+        return stream;
+    }
+
+    private final class Stream implements StreamObserver<SenderMessage> {
+        private final MigrationSession session;
+        private final ServerCallStreamObserver<ReceiverMessage> out;
+        // Guards against requesting twice: set when a message was handled while outbound was not ready.
+        private boolean wantMore;
+        private boolean ended;
+
+        Stream(MigrationSession session, ServerCallStreamObserver<ReceiverMessage> out) {
+            this.session = session;
+            this.out = out;
+        }
+
+        void onReady() {
+            synchronized (this) {
+                if (wantMore && !ended) {
+                    wantMore = false;
+                    out.request(1);
+                }
+            }
+        }
+
+        @Override
+        public void onNext(SenderMessage msg) {
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                ReceiverMessage reply;
+                try {
+                    reply = session.handle(msg);
+                } catch (ProtocolException e) {
+                    out.onError(e.toStatus().asRuntimeException());
+                    end(MigrationOutcome.failed(e.getMessage(), session));
+                    return;
+                } catch (RuntimeException e) {
+                    // A bug here must end this migration, not the process (invariant 4).
+                    out.onError(Status.INTERNAL.withDescription("receiver error: " + e).asRuntimeException());
+                    end(MigrationOutcome.failed("receiver error: " + e, session));
+                    return;
+                }
+                if (reply != null) {
+                    out.onNext(reply);
+                }
+                if (session.done()) {
+                    out.onCompleted();
+                    end(session.verdict().getOk() ? MigrationOutcome.verified(session)
+                            : MigrationOutcome.failed(session.verdict().getReason(), session));
+                    return;
+                }
+                if (out.isReady()) {
+                    out.request(1);
+                } else {
+                    wantMore = true;
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            end(MigrationOutcome.failed("sender stream failed: " + Status.fromThrowable(t), session));
+        }
+
+        @Override
+        public void onCompleted() {
+            synchronized (this) {
+                if (!ended) {
+                    out.onError(Status.INVALID_ARGUMENT
+                            .withDescription("stream: closed by the sender before completion").asRuntimeException());
+                    end(MigrationOutcome.failed("sender closed the stream before completion", session));
+                }
+            }
+        }
+
+        synchronized void end(MigrationOutcome outcome) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            session.close();
+            active.compareAndSet(session, null);
+            onOutcome.accept(outcome);
+        }
+    }
+
+    private static final class Ignoring implements StreamObserver<SenderMessage> {
+        @Override
+        public void onNext(SenderMessage value) {
+        }
+
+        @Override
+        public void onError(Throwable t) {
+        }
+
+        @Override
+        public void onCompleted() {
+        }
+    }
+}

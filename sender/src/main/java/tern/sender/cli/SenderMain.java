@@ -1,0 +1,265 @@
+package tern.sender.cli;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tern.common.cli.Cli;
+import tern.common.cli.HostPort;
+import tern.common.digest.DigestKind;
+import tern.common.page.PageGeometry;
+import tern.common.units.Converters;
+import tern.receiver.server.MigrationOutcome;
+import tern.receiver.server.ReceiverServer;
+import tern.receiver.session.ReceiverConfig;
+import tern.receiver.session.SessionListener;
+import tern.sender.engine.EngineConfig;
+import tern.sender.engine.MigrationFailure;
+import tern.sender.engine.MigrationResult;
+import tern.sender.engine.Mode;
+import tern.sender.engine.PrecopyLoop;
+import tern.sender.report.ProgressLine;
+import tern.sender.report.StatsFile;
+import tern.sender.report.StatsTable;
+import tern.sender.source.FileSource;
+import tern.sender.source.MemorySource;
+import tern.sender.source.Pacing;
+import tern.sender.source.ProcessPauser;
+import tern.sender.source.SyntheticWorkload;
+import tern.sender.source.WorkloadPattern;
+import tern.sender.transport.MigrationChannel;
+
+@Command(name = "tern-sender", mixinStandardHelpOptions = true, version = "tern-sender 0.1", sortOptions = false,
+        description = "Migrates memory to a tern-receiver by digest-acknowledged pre-copy.")
+public final class SenderMain implements Callable<Integer> {
+
+    static final class Target {
+        @Option(names = "--to", paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
+                description = "The receiver's address.")
+        InetSocketAddress to;
+
+        @Option(names = "--embedded-receiver", paramLabel = "IMAGE",
+                description = "Run a receiver in this process on loopback, writing IMAGE (replaced if it exists).")
+        Path embeddedImage;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    static final class Source {
+        @Option(names = "--workload", paramLabel = "NAME",
+                description = "In-process synthetic writer: idle, uniform, silent, hotset, mixed.")
+        String workload;
+
+        @Option(names = "--source", paramLabel = "file:PATH",
+                description = "A file another process writes (no dirty log: digest scans, --mode digest).")
+        String source;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source sourceChoice;
+
+    @Option(names = "--memory", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "256MiB",
+            description = "Workload memory (default: ${DEFAULT-VALUE}).")
+    long memory;
+
+    @Option(names = "--page-size", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "4096",
+            description = "Page size (default: ${DEFAULT-VALUE}).")
+    long pageSize;
+
+    @Option(names = "--dirty-rate", paramLabel = "PAGES/s", defaultValue = "4096",
+            description = "Workload stores per second with --pacing wall (default: ${DEFAULT-VALUE}).")
+    double dirtyRate;
+
+    @Option(names = "--pacing", paramLabel = "wall|N/page", defaultValue = "wall",
+            description = "wall: a writer thread at --dirty-rate; N/page: N stores after each page captured,"
+                    + " deterministic for a seed (default: ${DEFAULT-VALUE}).")
+    String pacing;
+
+    @Option(names = "--silent-fraction", defaultValue = "0.5",
+            description = "Share of silent stores for --workload mixed (default: ${DEFAULT-VALUE}).")
+    double silentFraction;
+
+    @Option(names = "--zero-fraction", defaultValue = "0.25",
+            description = "Share of workload pages that start all zero (default: ${DEFAULT-VALUE}).")
+    double zeroFraction;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--pause-pid", paramLabel = "PID",
+            description = "With --source file: stop this process (SIGSTOP) for stop-and-copy.")
+    Long pausePid;
+
+    @Option(names = "--mode", defaultValue = "digest", description = "sync-clear, reconcile or digest (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--digest", defaultValue = "sha256",
+            description = "sha1, sha256, blake3 or xxh3-128 (default: ${DEFAULT-VALUE}).")
+    String digest;
+
+    @Option(names = "--audit", defaultValue = "on", paramLabel = "on|off",
+            description = "Hash pages in sync-clear/reconcile to count false dirty pages (default: ${DEFAULT-VALUE}).")
+    String audit;
+
+    @Option(names = "--xbzrle", description = "Encode re-sent pages as XBZRLE deltas against a cache of pages sent.")
+    boolean xbzrle;
+
+    @Option(names = "--xbzrle-cache", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "64MiB",
+            description = "XBZRLE cache size (default: ${DEFAULT-VALUE}).")
+    long xbzrleCache;
+
+    @Option(names = "--bandwidth", paramLabel = "SIZE/s", defaultValue = "0",
+            description = "Cap on wire bytes per second, e.g. 32MiB (default: no cap).")
+    String bandwidth;
+
+    @Option(names = "--downtime-limit", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "300ms",
+            description = "Switch over when what remains can be sent within this (default: ${DEFAULT-VALUE}).")
+    Duration downtimeLimit;
+
+    @Option(names = "--max-iterations", defaultValue = "30",
+            description = "Iterations before --on-no-convergence applies (default: ${DEFAULT-VALUE}).")
+    int maxIterations;
+
+    @Option(names = "--max-time", paramLabel = "DURATION", converter = Converters.Time.class,
+            description = "Time before --on-no-convergence applies (default: none).")
+    Duration maxTime;
+
+    @Option(names = "--on-no-convergence", defaultValue = "force", paramLabel = "force|abort",
+            description = "force: stop-and-copy anyway (reported converged=false); abort: fail (default: ${DEFAULT-VALUE}).")
+    String onNoConvergence;
+
+    @Option(names = "--after-success", defaultValue = "stay-paused", paramLabel = "stay-paused|continue|kill",
+            description = "What happens to the source after a verified migration (default: ${DEFAULT-VALUE}).")
+    String afterSuccess;
+
+    @Option(names = "--batch-pages", defaultValue = "64", description = "Pages per batch message (default: ${DEFAULT-VALUE}).")
+    int batchPages;
+
+    @Option(names = "--window", defaultValue = "16", description = "Unacknowledged batches at most (default: ${DEFAULT-VALUE}).")
+    int window;
+
+    @Option(names = "--migration-id", description = "Name for logs (default: generated).")
+    String migrationId;
+
+    @Option(names = "--stats", paramLabel = "PATH", description = "Write JSON lines: one per iteration, then a summary.")
+    Path stats;
+
+    @Option(names = "--quiet", description = "No progress lines and no table.")
+    boolean quiet;
+
+    @Option(names = "--verbose", description = "Print stack traces with errors.")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(Cli.run(new SenderMain(), args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        EngineConfig cfg = engineConfig();
+        try (MemorySource source = openSource(cfg)) {
+            ReceiverServer embedded = null;
+            InetSocketAddress to = target.to;
+            try {
+                if (target.embeddedImage != null) {
+                    embedded = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), target.embeddedImage,
+                            ReceiverConfig.defaults(), SessionListener.NONE);
+                    to = InetSocketAddress.createUnresolved("127.0.0.1", embedded.port());
+                }
+                ProgressLine progress = new ProgressLine(System.out, System.console() != null && !quiet);
+                if (!quiet) {
+                    System.out.println("migrating " + source.describe() + " to " + to.getHostString() + ":" + to.getPort()
+                            + ", mode " + cfg.mode().cliName() + (cfg.xbzrle() ? "+xbzrle" : "") + ", digest "
+                            + cfg.digest().cliName());
+                }
+                MigrationResult result;
+                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
+                    result = new PrecopyLoop(source, cfg, channel, quiet ? tern.sender.engine.EngineListener.NONE : progress).run();
+                } catch (MigrationFailure f) {
+                    if (stats != null && f.partial() != null) {
+                        StatsFile.write(stats, f.partial());
+                    }
+                    throw f;
+                }
+                if (stats != null) {
+                    StatsFile.write(stats, result);
+                }
+                if (!quiet) {
+                    StatsTable.print(System.out, result.iterations(), result.summary());
+                }
+                if (embedded != null) {
+                    MigrationOutcome o = embedded.awaitOutcome();
+                    if (!o.verified()) {
+                        throw new MigrationFailure("embedded receiver: " + o.reason());
+                    }
+                }
+                return 0;
+            } finally {
+                if (embedded != null) {
+                    embedded.close();
+                }
+            }
+        }
+    }
+
+    private EngineConfig engineConfig() {
+        if (!PageGeometry.validPageSize(pageSize)) {
+            throw new IllegalArgumentException("--page-size " + pageSize + " is not a power of two in 512..65536");
+        }
+        Mode m = Mode.parse(mode);
+        DigestKind d = DigestKind.fromCliName(digest);
+        boolean auditOn = switch (audit) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--audit takes on or off, not '" + audit + "'");
+        };
+        long bw = bandwidth.equals("0") ? 0 : tern.common.units.ByteSize.parse(bandwidth.replaceAll("(?i)/s$", ""));
+        EngineConfig.OnNoConvergence onc = switch (onNoConvergence) {
+            case "force" -> EngineConfig.OnNoConvergence.FORCE;
+            case "abort" -> EngineConfig.OnNoConvergence.ABORT;
+            default -> throw new IllegalArgumentException("--on-no-convergence takes force or abort, not '" + onNoConvergence + "'");
+        };
+        EngineConfig.AfterSuccess after = switch (afterSuccess) {
+            case "stay-paused" -> EngineConfig.AfterSuccess.STAY_PAUSED;
+            case "continue" -> EngineConfig.AfterSuccess.CONTINUE;
+            case "kill" -> EngineConfig.AfterSuccess.KILL;
+            default -> throw new IllegalArgumentException("--after-success takes stay-paused, continue or kill, not '"
+                    + afterSuccess + "'");
+        };
+        if (xbzrleCache < pageSize) {
+            throw new IllegalArgumentException("--xbzrle-cache " + xbzrleCache + " holds not even one page");
+        }
+        String id = migrationId != null ? migrationId : "tern-" + Long.toHexString(System.currentTimeMillis());
+        return new EngineConfig(id, m, d, auditOn, xbzrle, xbzrleCache, batchPages, window, bw, downtimeLimit,
+                maxIterations, maxTime, onc, after);
+    }
+
+    private MemorySource openSource(EngineConfig cfg) throws Exception {
+        if (sourceChoice.workload != null) {
+            if (pausePid != null) {
+                throw new IllegalArgumentException("--pause-pid goes with --source file:PATH, not --workload");
+            }
+            PageGeometry g = PageGeometry.ofBytes(memory, (int) pageSize);
+            return new SyntheticWorkload(WorkloadPattern.parse(sourceChoice.workload), g, Pacing.parse(pacing), dirtyRate,
+                    silentFraction, zeroFraction, seed).start();
+        }
+        String s = sourceChoice.source;
+        if (!s.startsWith("file:")) {
+            throw new IllegalArgumentException("--source " + s + ": expected file:PATH");
+        }
+        Path path = Path.of(s.substring(5));
+        if (!Files.isRegularFile(path)) {
+            throw new IllegalArgumentException("--source " + s + ": no such file");
+        }
+        if (cfg.mode() != Mode.DIGEST) {
+            throw new IllegalArgumentException("--source file: has no dirty log, so only --mode digest applies (got "
+                    + cfg.mode().cliName() + ")");
+        }
+        return new FileSource(path, (int) pageSize, pausePid == null ? null : new ProcessPauser(pausePid));
+    }
+}

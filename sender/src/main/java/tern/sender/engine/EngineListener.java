@@ -1,0 +1,23 @@
+package tern.sender.engine;
+
+import tern.common.stats.IterationStats;
+
+/** What the loop reports as it goes: progress for a terminal, hooks for tests. Called on the engine thread. */
+public interface EngineListener {
+    /** Before iteration {@code iteration}'s pass begins (after its fetch). */
+    default void beforePass(int iteration, String phase) {
+    }
+
+    /** After a batch was handed to the transport. */
+    default void batchSent(int iteration, long pagesSent, long pagesSkipped, long pagesDirty, long wireBytes) {
+    }
+
+    default void iterationDone(IterationStats stats) {
+    }
+
+    default void message(String line) {
+    }
+
+    EngineListener NONE = new EngineListener() {
+    };
+}

@@ -1,0 +1,249 @@
+package tern.sender.source;
+
+import java.nio.ByteBuffer;
+import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
+import tern.common.page.PageBitmap;
+import tern.common.page.PageGeometry;
+import tern.common.page.PageSegments;
+import tern.common.units.ByteSize;
+
+/**
+ * An in-process writer on off-heap memory with a software dirty log that marks a page on every
+ * store, as a hypervisor's log would, including stores that leave the bytes unchanged.
+ * A store writes {@code STORE_WORDS} consecutive 8-byte words (a cache line) of one page.
+ */
+public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
+    static final int STORE_WORDS = 8;
+    /** Stores between checks of the pause flag, so pausing costs no lock per store. */
+    private static final int STORES_PER_SLICE = 64;
+
+    private final WorkloadPattern pattern;
+    private final Pacing pacing;
+    private final double dirtyRate;
+    private final double silentFraction;
+    private final long seed;
+    private final PageGeometry geometry;
+    private final PageSegments memory;
+    private final PageSegments.View engineView;
+    private final PageSegments.View writerView;
+    private final AtomicPageBits log;
+    private final AtomicPageBits storedSinceCapture;
+    private final SplittableRandom rnd;
+    private final Object gate = new Object();
+    private volatile boolean paused;
+    private volatile boolean stopped;
+    private Thread writer;
+    private double owedStores;
+    private long stores;
+    private long silentStores;
+
+    public SyntheticWorkload(WorkloadPattern pattern, PageGeometry geometry, Pacing pacing, double dirtyRate,
+                             double silentFraction, double zeroFraction, long seed) {
+        if (silentFraction < 0 || silentFraction > 1) {
+            throw new IllegalArgumentException("--silent-fraction " + silentFraction + " must be in 0..1");
+        }
+        if (zeroFraction < 0 || zeroFraction > 1) {
+            throw new IllegalArgumentException("--zero-fraction " + zeroFraction + " must be in 0..1");
+        }
+        if (pacing.wallClock() && dirtyRate < 0) {
+            throw new IllegalArgumentException("--dirty-rate " + dirtyRate + " must not be negative");
+        }
+        this.pattern = pattern;
+        this.pacing = pacing;
+        this.dirtyRate = dirtyRate;
+        this.silentFraction = silentFraction;
+        this.seed = seed;
+        this.geometry = geometry;
+        this.memory = PageSegments.allocateDirect(geometry);
+        this.engineView = memory.view();
+        this.writerView = memory.view();
+        this.log = new AtomicPageBits(geometry.pages());
+        this.storedSinceCapture = new AtomicPageBits(geometry.pages());
+        this.rnd = new SplittableRandom(seed);
+        fill(zeroFraction);
+    }
+
+    /** Seeded content: a share of zero pages (free memory) and pseudo-random bytes elsewhere. */
+    private void fill(double zeroFraction) {
+        SplittableRandom fillRnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        for (int p = 0; p < geometry.pages(); p++) {
+            if (fillRnd.nextDouble() < zeroFraction) {
+                continue;
+            }
+            ByteBuffer b = writerView.page(p);
+            for (int off = b.position(); off < b.limit(); off += 8) {
+                b.putLong(off, fillRnd.nextLong());
+            }
+        }
+    }
+
+    /** Starts the writer (wall-clock pacing) and the dirty log. */
+    public SyntheticWorkload start() {
+        log.reset();
+        if (pacing.wallClock() && pattern != WorkloadPattern.IDLE && dirtyRate > 0) {
+            writer = new Thread(this::writeLoop, "tern-workload-" + pattern.cliName());
+            writer.setDaemon(true);
+            writer.start();
+        }
+        return this;
+    }
+
+    @Override
+    public PageGeometry geometry() {
+        return geometry;
+    }
+
+    @Override
+    public String describe() {
+        return "workload " + pattern.cliName() + " (" + ByteSize.format(geometry.bytes()) + ", seed " + seed
+                + ", pacing " + (pacing.wallClock() ? dirtyRate + " pages/s" : pacing.toString())
+                + (pattern == WorkloadPattern.MIXED ? ", silent " + silentFraction : "") + ")";
+    }
+
+    @Override
+    public ByteBuffer page(int index) {
+        return engineView.page(index);
+    }
+
+    @Override
+    public DirtyLog dirtyLog() {
+        return log;
+    }
+
+    @Override
+    public FalseDirtyCauses causes() {
+        return this;
+    }
+
+    @Override
+    public boolean storedSinceCaptureAndReset(int index) {
+        return storedSinceCapture.testAndClear(index);
+    }
+
+    @Override
+    public void afterCapture(int index) {
+        if (pacing.wallClock() || paused || pattern == WorkloadPattern.IDLE) {
+            return;
+        }
+        owedStores += pacing.storesPerCapture();
+        while (owedStores >= 1) {
+            owedStores -= 1;
+            store(writerView);
+        }
+    }
+
+    /** One store: pick a page and offset, write new or identical bytes, then mark the page. */
+    private void store(PageSegments.View view) {
+        int page = pattern.nextPage(rnd, geometry.pages());
+        boolean silent = pattern.nextSilent(rnd, silentFraction);
+        ByteBuffer b = view.page(page);
+        int lines = geometry.pageSize() / (8 * STORE_WORDS);
+        int off = b.position() + rnd.nextInt(lines) * 8 * STORE_WORDS;
+        for (int w = 0; w < STORE_WORDS; w++) {
+            int at = off + 8 * w;
+            long old = b.getLong(at);
+            // xor with a non-zero value guarantees new bytes; a silent store writes back what it read
+            b.putLong(at, silent ? old : old ^ (rnd.nextLong() | 1L));
+        }
+        storedSinceCapture.mark(page);
+        log.mark(page); // after the bytes: see AtomicPageBits.mark
+        stores++;
+        if (silent) {
+            silentStores++;
+        }
+    }
+
+    private void writeLoop() {
+        long start = System.nanoTime();
+        long done = 0;
+        while (!stopped) {
+            synchronized (gate) {
+                if (paused) {
+                    waitWhilePaused();
+                    start = System.nanoTime();
+                    done = 0;
+                    continue;
+                }
+                long due = (long) ((System.nanoTime() - start) * 1e-9 * dirtyRate);
+                for (int i = 0; i < STORES_PER_SLICE && done < due; i++, done++) {
+                    store(writerView);
+                }
+                if (done < due) {
+                    continue;
+                }
+            }
+            LockSupport.parkNanos(200_000);
+        }
+    }
+
+    private void waitWhilePaused() {
+        while (paused && !stopped) {
+            try {
+                gate.wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void pause() {
+        paused = true;
+        // Entering the gate waits out a slice in progress: after this no store can land.
+        synchronized (gate) {
+            gate.notifyAll();
+        }
+    }
+
+    @Override
+    public void resume() {
+        synchronized (gate) {
+            paused = false;
+            gate.notifyAll();
+        }
+    }
+
+    @Override
+    public void terminate() throws InterruptedException {
+        stopped = true;
+        paused = true;
+        synchronized (gate) {
+            gate.notifyAll();
+        }
+        if (writer != null) {
+            writer.join();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        terminate();
+    }
+
+    public long stores() {
+        return stores;
+    }
+
+    public long silentStores() {
+        return silentStores;
+    }
+
+    /** A copy of the memory as it is now (tests compare it with the receiver's image). */
+    public byte[] snapshot() {
+        byte[] all = new byte[Math.toIntExact(geometry.bytes())];
+        PageSegments.View v = memory.view();
+        for (int p = 0; p < geometry.pages(); p++) {
+            v.page(p).get(all, p * geometry.pageSize(), geometry.pageSize());
+        }
+        return all;
+    }
+
+    /** Test hook: the pages the log holds now. */
+    PageBitmap loggedPages() {
+        PageBitmap b = new PageBitmap(geometry.pages());
+        log.fetch(b, false);
+        return b;
+    }
+}

@@ -1,0 +1,48 @@
+package tern.sender.source;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/** Where a synthetic workload's stores land and whether they change the bytes. */
+public enum WorkloadPattern {
+    /** No stores at all: only the bulk copy has work. */
+    IDLE,
+    /** Random pages, new bytes every time. */
+    UNIFORM,
+    /** Random pages, the bytes they already hold: every dirty page is false dirty. */
+    SILENT,
+    /** 90 % of stores on a hot 10 % of pages, new bytes. */
+    HOTSET,
+    /** Random pages; a share (--silent-fraction) of stores leave the bytes as they were. */
+    MIXED;
+
+    public static WorkloadPattern parse(String name) {
+        try {
+            return valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown workload '" + name + "'; known: "
+                    + Arrays.toString(values()).toLowerCase(Locale.ROOT));
+        }
+    }
+
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    int nextPage(SplittableRandom rnd, int pages) {
+        if (this == HOTSET) {
+            int hot = Math.max(1, pages / 10);
+            return rnd.nextInt(10) < 9 ? rnd.nextInt(hot) : rnd.nextInt(pages);
+        }
+        return rnd.nextInt(pages);
+    }
+
+    boolean nextSilent(SplittableRandom rnd, double silentFraction) {
+        return switch (this) {
+            case SILENT -> true;
+            case MIXED -> rnd.nextDouble() < silentFraction;
+            default -> false;
+        };
+    }
+}

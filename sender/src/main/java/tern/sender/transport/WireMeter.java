@@ -1,0 +1,40 @@
+package tern.sender.transport;
+
+import io.grpc.ClientStreamTracer;
+import io.grpc.Metadata;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Counts bytes as gRPC puts them on the transport (DESIGN.md "Bytes on the wire"): each message's
+ * outbound wire size plus its 5-byte gRPC frame header; acknowledgement bytes apart.
+ */
+public final class WireMeter extends ClientStreamTracer.Factory {
+    static final int GRPC_FRAME_HEADER = 5;
+    private final AtomicLong out = new AtomicLong();
+    private final AtomicLong in = new AtomicLong();
+
+    @Override
+    public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
+        return new ClientStreamTracer() {
+            @Override
+            public void outboundWireSize(long bytes) {
+                out.addAndGet(bytes + GRPC_FRAME_HEADER);
+            }
+
+            @Override
+            public void inboundWireSize(long bytes) {
+                in.addAndGet(bytes + GRPC_FRAME_HEADER);
+            }
+        };
+    }
+
+    /** Sender to receiver bytes so far. */
+    public long outbound() {
+        return out.get();
+    }
+
+    /** Receiver to sender bytes so far (acceptance, acknowledgements, verdict). */
+    public long inbound() {
+        return in.get();
+    }
+}
