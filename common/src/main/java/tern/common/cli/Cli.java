@@ -11,6 +11,12 @@ public final class Cli {
     /** Runs {@code command} and returns the exit code: 0 success, 1 failed migration, 2 bad usage. */
     public static int run(Object command, String... args) {
         CommandLine cl = new CommandLine(command);
+        cl.setParameterExceptionHandler((e, args2) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println(e.getCommandLine().getCommandName() + ": " + e.getMessage() + " (see --help)");
+            err.flush();
+            return 2;
+        });
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             boolean verbose = parsed.hasMatchedOption("--verbose");
             PrintWriter err = line.getErr();

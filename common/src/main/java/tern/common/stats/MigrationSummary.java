@@ -25,6 +25,7 @@ public record MigrationSummary(
         long xbzrleHits,
         long ackMismatches,
         long resyncPages,
+        Long pagesAlreadyHeld,
         long payloadBytes,
         long bytesOnWire,
         long ackBytes,
@@ -54,6 +55,7 @@ public record MigrationSummary(
                 .put("xbzrle_hits", xbzrleHits)
                 .put("ack_mismatches", ackMismatches)
                 .put("resync_pages", resyncPages)
+                .put("pages_already_held", pagesAlreadyHeld)
                 .put("payload_bytes", payloadBytes)
                 .put("bytes_on_wire", bytesOnWire)
                 .put("ack_bytes", ackBytes)

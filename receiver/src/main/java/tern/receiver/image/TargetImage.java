@@ -23,6 +23,7 @@ public final class TargetImage implements AutoCloseable {
     private final PageDigest digest;
     private final byte[] zeroDigest;
     private long pagesStored;
+    private long pagesAlreadyHeld;
 
     private TargetImage(MappedPages pages, DigestKind kind) {
         this.pages = pages;
@@ -70,15 +71,26 @@ public final class TargetImage implements AutoCloseable {
         view.store(page, src);
         // Digest the stored bytes, not the message: the table must describe the image (invariant 3).
         digest.digest(view.page(page), ackDigests, ackOffset);
-        table.set(page, ackDigests, ackOffset);
-        pagesStored++;
+        stored(page, ackDigests, ackOffset);
     }
 
     public void storeZero(int page, ByteBuffer zeroPage, byte[] ackDigests, int ackOffset) {
         view.store(page, zeroPage);
         System.arraycopy(zeroDigest, 0, ackDigests, ackOffset, zeroDigest.length);
-        table.set(page, zeroDigest, 0);
+        stored(page, zeroDigest, 0);
+    }
+
+    private void stored(int page, byte[] digest, int offset) {
+        if (table.matches(page, digest, offset)) {
+            pagesAlreadyHeld++;
+        }
+        table.set(page, digest, offset);
         pagesStored++;
+    }
+
+    /** Stores that left a page as it was: what a sender that never sends a false dirty page avoids. */
+    public long pagesAlreadyHeld() {
+        return pagesAlreadyHeld;
     }
 
     /**

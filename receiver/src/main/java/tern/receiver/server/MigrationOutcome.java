@@ -5,18 +5,18 @@ import tern.receiver.session.MigrationSession;
 
 /** How one migration ended on the receiver. */
 public record MigrationOutcome(boolean verified, String reason, String migrationId, long pagesStored,
-                               long batches, String rootDigest) {
+                               long pagesAlreadyHeld, long batches, String rootDigest) {
 
     static MigrationOutcome verified(MigrationSession s) {
-        return new MigrationOutcome(true, null, id(s), s.pagesStored(), s.batches(),
+        return new MigrationOutcome(true, null, id(s), s.pagesStored(), s.pagesAlreadyHeld(), s.batches(),
                 RootDigest.hex(s.verdict().getRootDigest().toByteArray()));
     }
 
     static MigrationOutcome failed(String reason, MigrationSession s) {
-        return new MigrationOutcome(false, reason, id(s), s.pagesStored(), s.batches(), null);
+        return new MigrationOutcome(false, reason, id(s), s.pagesStored(), s.pagesAlreadyHeld(), s.batches(), null);
     }
 
     private static String id(MigrationSession s) {
-        return s.hello() == null ? null : s.hello().getMigrationId();
+        return s.migrationId();
     }
 }

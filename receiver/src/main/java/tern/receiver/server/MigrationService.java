@@ -84,22 +84,23 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                 try {
                     reply = session.handle(msg);
                 } catch (ProtocolException e) {
-                    out.onError(e.toStatus().asRuntimeException());
+                    // end first: a sender that reconnects on seeing the error must find the receiver free
                     end(MigrationOutcome.failed(e.getMessage(), session));
+                    out.onError(e.toStatus().asRuntimeException());
                     return;
                 } catch (RuntimeException e) {
                     // A bug here must end this migration, not the process (invariant 4).
-                    out.onError(Status.INTERNAL.withDescription("receiver error: " + e).asRuntimeException());
                     end(MigrationOutcome.failed("receiver error: " + e, session));
+                    out.onError(Status.INTERNAL.withDescription("receiver error: " + e).asRuntimeException());
                     return;
                 }
                 if (reply != null) {
                     out.onNext(reply);
                 }
                 if (session.done()) {
-                    out.onCompleted();
                     end(session.verdict().getOk() ? MigrationOutcome.verified(session)
                             : MigrationOutcome.failed(session.verdict().getReason(), session));
+                    out.onCompleted();
                     return;
                 }
                 if (out.isReady()) {
@@ -119,9 +120,9 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         public void onCompleted() {
             synchronized (this) {
                 if (!ended) {
+                    end(MigrationOutcome.failed("sender closed the stream before completion", session));
                     out.onError(Status.INVALID_ARGUMENT
                             .withDescription("stream: closed by the sender before completion").asRuntimeException());
-                    end(MigrationOutcome.failed("sender closed the stream before completion", session));
                 }
             }
         }

@@ -50,6 +50,7 @@ public final class MigrationSession {
     private final SessionListener listener;
     private State state = State.AWAIT_HELLO;
     private Hello hello;
+    private String migrationId;
     private TargetImage image;
     private PageBatchDecoder decoder;
     private long lastSequence;
@@ -98,6 +99,11 @@ public final class MigrationSession {
         return hello;
     }
 
+    /** The id from the hello, accepted or not; null before any hello. */
+    public String migrationId() {
+        return migrationId;
+    }
+
     public long batches() {
         return batches;
     }
@@ -106,12 +112,17 @@ public final class MigrationSession {
         return image == null ? 0 : image.pagesStored();
     }
 
+    public long pagesAlreadyHeld() {
+        return image == null ? 0 : image.pagesAlreadyHeld();
+    }
+
     private Accept onHello(Hello h) throws ProtocolException {
         if (state != State.AWAIT_HELLO) {
             throw ProtocolException.invalid("hello: a second hello on the same stream");
         }
+        migrationId = h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
         if (h.getProtocolVersion() != PROTOCOL_VERSION) {
-            throw ProtocolException.precondition("hello.protocol_version: " + h.getProtocolVersion()
+            throw ProtocolException.precondition("hello.protocol_version: " + Integer.toUnsignedString(h.getProtocolVersion())
                     + " is not spoken here; this receiver speaks version " + PROTOCOL_VERSION);
         }
         if (h.getMigrationId().length() > 128) {
@@ -148,8 +159,9 @@ public final class MigrationSession {
         if (!encodings.contains(PageEncoding.RAW)) {
             throw ProtocolException.invalid("hello.encodings: RAW must be offered");
         }
-        long maxBatchBytes = (long) h.getMaxBatchPages() * (h.getPageSize() + 16L) + 1024;
-        if (h.getMaxBatchPages() == 0 || maxBatchBytes > config.maxMessageBytes()) {
+        long maxBatchPages = Integer.toUnsignedLong(h.getMaxBatchPages());
+        long maxBatchBytes = maxBatchPages * (h.getPageSize() + 16L) + 1024;
+        if (maxBatchPages == 0 || maxBatchBytes > config.maxMessageBytes()) {
             throw ProtocolException.invalid("hello.max_batch_pages: " + Integer.toUnsignedString(h.getMaxBatchPages())
                     + " pages of " + h.getPageSize() + " bytes do not fit the receiver's message limit of "
                     + config.maxMessageBytes() + " bytes");
@@ -168,7 +180,7 @@ public final class MigrationSession {
             throw ProtocolException.precondition("image " + imagePath + ": cannot create " + bytes + " bytes: " + e.getMessage());
         }
         hello = h;
-        decoder = new PageBatchDecoder(image, h.getMaxBatchPages(), encodings);
+        decoder = new PageBatchDecoder(image, (int) maxBatchPages, encodings);
         state = State.RECEIVING;
         listener.started(h);
         byte[] token = new byte[16];
@@ -188,7 +200,8 @@ public final class MigrationSession {
                     + (lastSequence + 1));
         }
         if (b.getIteration() != iteration) {
-            throw ProtocolException.invalid("batch " + b.getSequence() + ": iteration: " + b.getIteration()
+            throw ProtocolException.invalid("batch " + Long.toUnsignedString(b.getSequence()) + ": iteration: "
+                    + Integer.toUnsignedString(b.getIteration())
                     + ", but the current iteration is " + iteration);
         }
         byte[] digests = decoder.apply(b);
@@ -202,8 +215,9 @@ public final class MigrationSession {
         if (m.getPhase() == Phase.PHASE_UNSPECIFIED || m.getPhase() == Phase.UNRECOGNIZED) {
             throw ProtocolException.invalid("mark.phase: unknown phase " + m.getPhaseValue());
         }
-        if (m.getIteration() <= lastMarked || m.getIteration() < iteration) {
-            throw ProtocolException.invalid("mark.iteration: " + m.getIteration() + " does not follow iteration " + iteration);
+        if (Integer.compareUnsigned(m.getIteration(), lastMarked) <= 0 || Integer.compareUnsigned(m.getIteration(), iteration) < 0) {
+            throw ProtocolException.invalid("mark.iteration: " + Integer.toUnsignedString(m.getIteration())
+                    + " does not follow iteration " + iteration);
         }
         iteration = m.getIteration();
         lastMarked = iteration;
@@ -222,7 +236,8 @@ public final class MigrationSession {
         TargetImage.Verification v = image.verify(MAX_RESYNC_PAGES);
         ByteString root = ByteString.copyFrom(v.root());
         if (root.equals(c.getRootDigest())) {
-            return finish(Verdict.newBuilder().setOk(true).setRootDigest(root).setPagesStored(image.pagesStored()).build());
+            return finish(Verdict.newBuilder().setOk(true).setRootDigest(root).setPagesStored(image.pagesStored())
+                    .setPagesAlreadyHeld(image.pagesAlreadyHeld()).build());
         }
         if (v.driftTotal() > 0 && resyncRounds < MAX_RESYNC_ROUNDS) {
             // The image no longer holds what we stored: tell the sender what it holds instead, so
@@ -243,7 +258,7 @@ public final class MigrationSession {
                 + (v.driftTotal() > 0 ? " (" + v.driftTotal() + " pages changed behind the receiver after "
                         + resyncRounds + " resync rounds)" : "");
         return finish(Verdict.newBuilder().setOk(false).setRootDigest(root).setReason(reason)
-                .setPagesStored(image.pagesStored()).build());
+                .setPagesStored(image.pagesStored()).setPagesAlreadyHeld(image.pagesAlreadyHeld()).build());
     }
 
     private ReceiverMessage finish(Verdict v) {

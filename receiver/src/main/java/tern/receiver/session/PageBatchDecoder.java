@@ -52,6 +52,7 @@ final class PageBatchDecoder {
                 case PageEncoding.RAW_VALUE -> {
                     payload.limit(offset + len).position(offset);
                     image.store(page, payload, digests, i * digestLength);
+                    payload.limit(payload.capacity());
                 }
                 case PageEncoding.ZERO_VALUE -> image.storeZero(page, zeroPage, digests, i * digestLength);
                 case PageEncoding.XBZRLE_VALUE -> {
@@ -89,7 +90,8 @@ final class PageBatchDecoder {
             throw ProtocolException.invalid(where(batch) + ": payload_lengths: " + batch.getPayloadLengthsCount()
                     + " entries for " + n + " pages");
         }
-        ByteBuffer payload = batch.getPayload().asReadOnlyByteBuffer();
+        // slice: offsets below are absolute, from 0 at the payload's first byte, whatever backs the ByteString
+        ByteBuffer payload = batch.getPayload().asReadOnlyByteBuffer().slice();
         long total = 0;
         for (int i = 0; i < n; i++) {
             long page = batch.getPageIndexes(i);

@@ -66,6 +66,16 @@ public record EngineConfig(
                 bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);
     }
 
+    public EngineConfig withBandwidth(long bytesPerSecond) {
+        return new EngineConfig(migrationId, mode, digest, audit, xbzrle, xbzrleCacheBytes, batchPages, window,
+                bytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);
+    }
+
+    public EngineConfig withPolicy(OnNoConvergence onc, AfterSuccess after) {
+        return new EngineConfig(migrationId, mode, digest, audit, xbzrle, xbzrleCacheBytes, batchPages, window,
+                bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onc, after);
+    }
+
     public EngineConfig withBatch(int pages, int windowBatches) {
         return new EngineConfig(migrationId, mode, digest, audit, xbzrle, xbzrleCacheBytes, pages, windowBatches,
                 bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);

@@ -22,7 +22,7 @@ public enum Mode {
                 return m;
             }
         }
-        throw new IllegalArgumentException("unknown mode '" + s + "'; known: "
+        throw new IllegalArgumentException("--mode: unknown mode '" + s + "'; known: "
                 + Arrays.stream(values()).map(Mode::cliName).toList());
     }
 

@@ -171,8 +171,8 @@ public final class PrecopyLoop {
                 listener.message(converged ? "converged: pausing the source for stop-and-copy"
                         : "not converged after " + done.iteration() + " iterations: forcing stop-and-copy");
                 pausedAt = System.nanoTime();
+                paused = true; // before pause(): one that fails half-way (SIGSTOP sent) must still be undone
                 source.pause();
-                paused = true;
                 fetch(); // the final sync: everything written up to the pause
                 pagesDirty = bitmap.cardinality();
                 phase = Phase.STOP_AND_COPY;
@@ -186,7 +186,8 @@ public final class PrecopyLoop {
             channel.finish();
             afterSuccess();
             return new MigrationResult(List.copyOf(iterations), summary(true, null, converged,
-                    System.nanoTime() - start, downtimeNanos, verifyNanos, RootDigest.hex(verdict.getRootDigest().toByteArray())));
+                    System.nanoTime() - start, downtimeNanos, verifyNanos, RootDigest.hex(verdict.getRootDigest().toByteArray()),
+                    verdict.getPagesAlreadyHeld()));
         } catch (MigrationFailure | RuntimeException | InterruptedException | MigrationChannel.ChannelException e) {
             channel.abort(e.getMessage() == null ? e.toString() : e.getMessage());
             if (paused) {
@@ -290,11 +291,15 @@ public final class PrecopyLoop {
             same = sent.digests.matches(p, current, 0);
         }
         if (same) {
-            it.falseDirty++;
-            if (storedSince) {
-                it.falseDirtySilent++;
-            } else {
-                it.falseDirtyBeforeRead++;
+            if (phase != Phase.BULK) {
+                // False dirty: reported dirty, yet holding the latest version sent. The bulk pass's
+                // pages were not reported by any log; those the receiver holds (zero) are only skipped.
+                it.falseDirty++;
+                if (storedSince) {
+                    it.falseDirtySilent++;
+                } else {
+                    it.falseDirtyBeforeRead++;
+                }
             }
             if (cfg.mode() == Mode.DIGEST) {
                 // Invariant 3: skipped because its bytes equal the latest version sent. If that
@@ -549,11 +554,11 @@ public final class PrecopyLoop {
 
     private MigrationResult partial(long start, String error) {
         return new MigrationResult(List.copyOf(iterations),
-                summary(false, error, false, System.nanoTime() - start, null, null, null));
+                summary(false, error, false, System.nanoTime() - start, null, null, null, null));
     }
 
     private MigrationSummary summary(boolean verified, String error, boolean converged, long totalNanos,
-                                     Long downtimeNanos, Long verifyNanos, String root) {
+                                     Long downtimeNanos, Long verifyNanos, String root, Long alreadyHeld) {
         long sentPages = 0, skipped = 0, falseDirty = 0, zero = 0, hits = 0, payload = 0, oracle = 0;
         for (IterationStats s : iterations) {
             sentPages += s.pagesSent();
@@ -568,7 +573,7 @@ public final class PrecopyLoop {
                 verified, error, converged, iterations.size(), totalNanos / 1_000_000,
                 downtimeNanos == null ? null : downtimeNanos / 1_000_000,
                 verifyNanos == null ? null : verifyNanos / 1_000_000, pageSize, pages, sentPages, skipped, hashes() ? falseDirty : null, zero, hits,
-                ackMismatches, resyncPages, payload, meter.outbound(), meter.inbound(),
+                ackMismatches, resyncPages, alreadyHeld, payload, meter.outbound(), meter.inbound(),
                 hashes() ? oracle * pageSize : null, root);
     }
 

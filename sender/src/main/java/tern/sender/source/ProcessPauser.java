@@ -25,11 +25,15 @@ public final class ProcessPauser {
         return pid;
     }
 
-    /** SIGSTOP, then waits until the kernel reports the process stopped: only then can no store land. */
+    /**
+     * SIGSTOP, then waits until the kernel reports every thread of the process stopped: only then
+     * can no store land. The process's own state is its main thread's, which may stop before a
+     * writing thread does.
+     */
     public void stop() throws IOException, InterruptedException {
         signal("STOP");
         long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
-        while (state() != 'T' && state() != 't') {
+        while (!allThreadsStopped()) {
             if (System.nanoTime() > deadline) {
                 throw new IOException("process " + pid + " did not stop within " + STOP_TIMEOUT.toSeconds() + " s of SIGSTOP");
             }
@@ -46,16 +50,31 @@ public final class ProcessPauser {
         signal("KILL");
     }
 
-    /** The state letter of /proc/PID/stat (R, S, D, T, Z, ...). */
-    char state() throws IOException {
-        String stat;
-        try {
-            stat = Files.readString(statPath(pid));
+    boolean allThreadsStopped() throws IOException {
+        Path tasks = Path.of("/proc", Long.toString(pid), "task");
+        try (var threads = Files.list(tasks)) {
+            for (Path t : (Iterable<Path>) threads::iterator) {
+                char s;
+                try {
+                    s = state(t.resolve("stat"));
+                } catch (NoSuchFileException e) {
+                    continue; // the thread exited meanwhile: it stores nothing
+                }
+                if (s != 'T' && s != 't') {
+                    return false;
+                }
+            }
+            return true;
         } catch (NoSuchFileException e) {
             throw new IOException("process " + pid + " is gone");
         }
+    }
+
+    /** The state letter of a stat file (R, S, D, T, Z, ...). */
+    static char state(Path stat) throws IOException {
+        String text = Files.readString(stat);
         // the command name may contain spaces and parentheses: the state follows the last ')'
-        return stat.charAt(stat.lastIndexOf(')') + 2);
+        return text.charAt(text.lastIndexOf(')') + 2);
     }
 
     private void signal(String sig) throws IOException, InterruptedException {

@@ -133,10 +133,26 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
         }
     }
 
-    /** One store: pick a page and offset, write new or identical bytes, then mark the page. */
+    /** One store of the pattern: pick a page and whether it is silent. */
     private void store(PageSegments.View view) {
-        int page = pattern.nextPage(rnd, geometry.pages());
-        boolean silent = pattern.nextSilent(rnd, silentFraction);
+        store(view, pattern.nextPage(rnd, geometry.pages()), pattern.nextSilent(rnd, silentFraction));
+    }
+
+    /**
+     * A store to a chosen page (trace replay, tests that aim writes at pages in flight). With
+     * deterministic pacing only, and from the engine's thread, like {@link #afterCapture}.
+     */
+    public void storeTo(int page, boolean silent) {
+        if (pacing.wallClock()) {
+            throw new IllegalStateException("storeTo is for deterministic pacing; the writer thread owns wall-clock stores");
+        }
+        if (!paused) {
+            store(writerView, page, silent);
+        }
+    }
+
+    /** Writes new or identical bytes into one cache line of {@code page}, then marks the page. */
+    private void store(PageSegments.View view, int page, boolean silent) {
         ByteBuffer b = view.page(page);
         int lines = geometry.pageSize() / (8 * STORE_WORDS);
         int off = b.position() + rnd.nextInt(lines) * 8 * STORE_WORDS;
@@ -220,6 +236,10 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
     @Override
     public void close() throws InterruptedException {
         terminate();
+    }
+
+    public boolean paused() {
+        return paused;
     }
 
     public long stores() {

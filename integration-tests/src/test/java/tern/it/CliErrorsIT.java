@@ -1,0 +1,165 @@
+package tern.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The tools' exit codes and messages: 0 verified, 1 failed migration, 2 bad usage; one clear line; traces only with --verbose. */
+class CliErrorsIT {
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image .+");
+
+    @TempDir
+    Path dir;
+
+    private final List<ItProcess> processes = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        for (ItProcess p : processes) {
+            p.close();
+        }
+    }
+
+    private ItProcess start(String name, List<String> command) throws IOException {
+        ItProcess p = ItProcess.start(name, dir, command);
+        processes.add(p);
+        return p;
+    }
+
+    /** Runs a tool to its end. */
+    private ItProcess run(String name, String tool, String... args) throws Exception {
+        ItProcess p = start(name, ItProcess.launcher(tool, args));
+        p.awaitExit();
+        return p;
+    }
+
+    private static int exit(ItProcess p) throws InterruptedException {
+        return p.awaitExit(); // already exited: returns at once
+    }
+
+    private static void assertOneLine(ItProcess p, String what) {
+        List<String> err = p.stderrLines();
+        assertEquals(1, err.size(), what + ": exactly one line on stderr expected\n" + p.outputs());
+    }
+
+    private static void assertNoStackTrace(ItProcess p) {
+        for (String l : p.stderrLines()) {
+            assertFalse(l.startsWith("\tat "), "stack trace without --verbose\n" + p.outputs());
+        }
+        for (String l : p.stdoutLines()) {
+            assertFalse(l.startsWith("\tat "), "stack trace on stdout without --verbose\n" + p.outputs());
+        }
+    }
+
+    @Test
+    void a_unknownModeIsBadUsageNamingTheOption() throws Exception {
+        ItProcess p = run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
+                "--mode", "bogus");
+        assertEquals(2, exit(p), p.outputs());
+        assertOneLine(p, "--mode bogus");
+        String line = p.stderrLines().get(0);
+        assertTrue(line.startsWith("tern-sender: "), p.outputs());
+        assertTrue(line.toLowerCase(Locale.ROOT).contains("mode") && line.contains("bogus"),
+                "the line should name the option and the value\n" + p.outputs());
+        assertNoStackTrace(p);
+    }
+
+    @Test
+    void b_h_unreachableReceiverFailsWithAClearLineAndNoTrace() throws Exception {
+        ItProcess p = run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB");
+        assertEquals(1, exit(p), p.outputs());
+        String err = p.stderr();
+        assertTrue(err.contains("unreachable") || err.contains("UNAVAILABLE"), "clear reason expected\n" + p.outputs());
+        assertOneLine(p, "unreachable receiver");
+        assertNoStackTrace(p); // (h)
+
+        ItProcess v = run("sender-verbose", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
+                "--verbose");
+        assertEquals(1, exit(v), v.outputs());
+        assertTrue(v.stderrLines().stream().anyMatch(l -> l.startsWith("\tat ")),
+                "--verbose should print the stack trace\n" + v.outputs());
+        assertTrue(v.stderr().contains("unreachable") || v.stderr().contains("UNAVAILABLE"), v.outputs());
+    }
+
+    @Test
+    void c_receiverRefusesAnExistingImageWithoutOverwrite() throws Exception {
+        Path image = dir.resolve("image.ram");
+        byte[] content = "precious bytes that must survive\n".getBytes();
+        Files.write(image, content);
+        ItProcess p = run("receiver", "tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
+        assertEquals(2, exit(p), p.outputs());
+        assertOneLine(p, "existing image");
+        assertTrue(p.stderr().contains("--overwrite"), "should point at --overwrite\n" + p.outputs());
+        assertFalse(p.stdout().contains("listening on"), "should not have served\n" + p.outputs());
+        assertArrayEquals(content, Files.readAllBytes(image), "the existing image was changed");
+        assertNoStackTrace(p);
+    }
+
+    @Test
+    void d_receiverWithABadListenAddressIsBadUsage() throws Exception {
+        ItProcess p = run("receiver", "tern-receiver", "--listen", "nonsense", "--image", dir.resolve("i.ram").toString());
+        assertEquals(2, exit(p), p.outputs());
+        assertTrue(p.stderr().contains("--listen") || p.stderr().contains("nonsense"),
+                "should name the bad option or value\n" + p.outputs());
+        assertFalse(Files.exists(dir.resolve("i.ram")), "no image should be created");
+        assertNoStackTrace(p);
+    }
+
+    @Test
+    void e_missingSourceFileIsBadUsage() throws Exception {
+        ItProcess p = run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:/nonexistent");
+        assertEquals(2, exit(p), p.outputs());
+        assertOneLine(p, "--source file:/nonexistent");
+        assertTrue(p.stderr().contains("/nonexistent"), "should name the path\n" + p.outputs());
+        assertNoStackTrace(p);
+    }
+
+    @Test
+    void f_fileSourceTakesOnlyDigestMode() throws Exception {
+        Path file = dir.resolve("source.ram");
+        Files.write(file, new byte[8192]);
+        ItProcess p = run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:" + file,
+                "--mode", "sync-clear");
+        assertEquals(2, exit(p), p.outputs());
+        assertOneLine(p, "--source file: --mode sync-clear");
+        assertTrue(p.stderr().contains("digest"), "should say only digest mode applies\n" + p.outputs());
+        assertNoStackTrace(p);
+    }
+
+    @Test
+    void g_receiverRefusesATooLargeImageAndBothEndCleanly() throws Exception {
+        Path image = dir.resolve("image.ram");
+        ItProcess receiver = start("receiver", ItProcess.launcher("tern-receiver",
+                "--listen", "127.0.0.1:0", "--image", image.toString(), "--max-image", "512KiB"));
+        String first = receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT);
+        Matcher m = LISTENING.matcher(first);
+        assertTrue(m.matches(), "receiver's first line: " + first);
+
+        ItProcess sender = run("sender", "tern-sender", "--to", "127.0.0.1:" + m.group(1),
+                "--workload", "uniform", "--memory", "1MiB");
+        int senderExit = exit(sender);
+        int receiverExit = receiver.awaitExit();
+        String both = sender.outputs() + receiver.outputs();
+        assertEquals(1, senderExit, "sender exit code\n" + both);
+        assertTrue(sender.stderr().contains("hello.page_count"), "sender should name the refused field\n" + both);
+        assertOneLine(sender, "refused migration");
+        assertEquals(1, receiverExit, "receiver exit code (a failed migration, not a crash)\n" + both);
+        assertTrue(receiver.stderr().contains("hello.page_count"), "receiver should name the field\n" + both);
+        assertNoStackTrace(sender);
+        assertNoStackTrace(receiver);
+        assertTrue(!Files.exists(image) || Files.size(image) == 0, "a refused migration must not write the image\n" + both);
+    }
+}

@@ -1,0 +1,148 @@
+package tern.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three processes, as in production: a receiver, a writer mapping a file (a stand-in for a guest's
+ * RAM under /dev/shm), and a sender migrating that file while the writer keeps storing, pausing the
+ * writer with SIGSTOP for stop-and-copy. Invariant 1: the image equals the source as it was at the
+ * pause, which stays frozen afterwards because the writer is left stopped.
+ */
+class ProcessMigrationIT {
+    private static final int PAGES = 4096; // 16 MiB
+    private static final int PAGE_SIZE = PageWriterProcess.PAGE_SIZE;
+    /** Stores per second: dirties a good share of the pages while iteration 1 runs, cheap for 2 cores. */
+    private static final String RATE = "5000";
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image (.+)");
+
+    @TempDir
+    Path dir;
+
+    private Path shmDir;
+    private final List<ItProcess> processes = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        // the writer was left SIGSTOPped by the sender: close() kills with SIGKILL, which ends it anyway
+        for (ItProcess p : processes) {
+            p.close();
+        }
+        ItProcess.deleteTree(shmDir);
+    }
+
+    private ItProcess start(String name, List<String> command) throws IOException {
+        ItProcess p = ItProcess.start(name, dir, command);
+        processes.add(p);
+        return p;
+    }
+
+    private String outputs() {
+        StringBuilder b = new StringBuilder("\n");
+        for (ItProcess p : processes) {
+            b.append(p.outputs());
+        }
+        return b.toString();
+    }
+
+    @Test
+    void migratesAFileAnotherProcessWritesAndLeavesTheWriterStopped() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            shmDir = Files.createTempDirectory(shm, "tern-it-");
+        }
+        Path source = (shmDir != null ? shmDir : dir).resolve("source.ram");
+        Path image = dir.resolve("image.ram");
+        Path stats = dir.resolve("stats.jsonl");
+
+        ItProcess receiver = start("receiver", ItProcess.launcher("tern-receiver",
+                "--listen", "127.0.0.1:0", "--image", image.toString()));
+        String first = receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT);
+        Matcher m = LISTENING.matcher(first);
+        assertTrue(m.matches(), "receiver's first line: " + first + outputs());
+        int port = Integer.parseInt(m.group(1));
+        assertEquals(image.toString(), m.group(2), "receiver's first line names the image" + outputs());
+
+        ItProcess writer = start("writer", ItProcess.javaMain(PageWriterProcess.class,
+                source.toString(), Integer.toString(PAGES), RATE, "42"));
+        writer.awaitStdoutLine("ready"::equals, ItProcess.TIMEOUT);
+
+        ItProcess sender = start("sender", ItProcess.launcher("tern-sender",
+                "--to", "127.0.0.1:" + port, "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
+                "--mode", "digest", "--stats", stats.toString()));
+        int senderExit = sender.awaitExit();
+        int receiverExit = receiver.awaitExit();
+        assertEquals(0, senderExit, "sender exit code" + outputs());
+        assertEquals(0, receiverExit, "receiver exit code" + outputs());
+
+        assertTrue(Files.exists(stats), "no --stats file" + outputs());
+        List<Map<String, String>> lines = FlatJson.readLines(stats);
+        assertTrue(lines.size() >= 2, "iterations and a summary expected: " + lines + outputs());
+        Map<String, String> summary = lines.get(lines.size() - 1);
+        assertEquals("summary", summary.get("type"), "last stats line" + outputs());
+        assertEquals("true", summary.get("verified"), "summary: " + summary + outputs());
+        for (String k : List.of("converged", "pages_sent", "bytes_on_wire", "root_digest")) {
+            assertTrue(summary.containsKey(k), "summary lacks " + k + ": " + summary);
+        }
+        List<Map<String, String>> iterations = lines.subList(0, lines.size() - 1);
+        assertEquals("stop-and-copy", iterations.get(iterations.size() - 1).get("phase"),
+                "the last iteration is the stop-and-copy pass: " + iterations);
+        assertTrue(iterations.size() >= 2, "a writer storing " + RATE + "/s leaves work after the bulk pass: " + iterations);
+        long laterDirty = iterations.stream().skip(1).mapToLong(i -> Long.parseLong(i.get("pages_dirty"))).sum();
+        assertTrue(laterDirty > 0, "iterations 2+ found no dirty page although the writer stores " + RATE + "/s: "
+                + iterations);
+
+        // The writer is left stopped (--after-success stay-paused): the source is frozen as at the pause.
+        assertTrue(writer.isAlive(), "the writer should still exist, stopped" + outputs());
+        char state = processState(writer.pid());
+        assertTrue(state == 'T' || state == 't', "writer state " + state + ", expected stopped (T)" + outputs());
+
+        assertEquals((long) PAGES * PAGE_SIZE, Files.size(source), "source size");
+        assertEquals(Files.size(source), Files.size(image), "image size" + outputs());
+        long mismatch = Files.mismatch(source, image);
+        if (mismatch != -1) {
+            fail("image differs from the paused source at byte " + mismatch + " (page " + mismatch / PAGE_SIZE + ")"
+                    + outputs());
+        }
+
+        // Invariant 1's root, recomputed here from the source bytes: SHA-256 over the ordered SHA-256 page digests.
+        String root = rootOf(source);
+        assertEquals(root, summary.get("root_digest"), "sender's root vs the source file's" + outputs());
+        assertTrue(receiver.stdout().contains("root " + root), "receiver reports the same root" + outputs());
+    }
+
+    private static char processState(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+    }
+
+    private static String rootOf(Path file) throws Exception {
+        MessageDigest page = MessageDigest.getInstance("SHA-256");
+        MessageDigest root = MessageDigest.getInstance("SHA-256");
+        byte[] buf = new byte[PAGE_SIZE];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.readNBytes(buf, 0, PAGE_SIZE)) > 0) {
+                assertEquals(PAGE_SIZE, n, "a whole number of pages");
+                root.update(page.digest(buf));
+            }
+        }
+        return HexFormat.of().formatHex(root.digest());
+    }
+}

@@ -1,0 +1,29 @@
+package tern.sender.engine;
+
+import java.time.Duration;
+import tern.common.digest.DigestKind;
+import tern.common.page.PageGeometry;
+import tern.sender.source.Pacing;
+import tern.sender.source.SyntheticWorkload;
+import tern.sender.source.WorkloadPattern;
+
+/** Test set-ups: deterministic workloads and engine configurations. */
+final class Configs {
+    private Configs() {
+    }
+
+    static SyntheticWorkload workload(WorkloadPattern p, int pages, double storesPerPage, double silent, long seed) {
+        return new SyntheticWorkload(p, new PageGeometry(4096, pages), new Pacing(false, storesPerPage), 0, silent,
+                0.25, seed).start();
+    }
+
+    /** Exactly {@code iterations} passes before a forced stop-and-copy: a downtime limit of 0 never converges while pages are dirty. */
+    static EngineConfig fixed(Mode mode, boolean xbzrle, int iterations) {
+        return EngineConfig.defaults().withMode(mode).withXbzrle(xbzrle).withIterations(iterations, Duration.ZERO)
+                .withBatch(16, 4);
+    }
+
+    static EngineConfig fixed(Mode mode, boolean xbzrle, int iterations, DigestKind digest) {
+        return fixed(mode, xbzrle, iterations).withDigest(digest, true);
+    }
+}
