@@ -13,7 +13,7 @@ import tern.sender.source.SyntheticWorkload;
  * flight). Every such store lands between a capture and its acknowledgement, the exact window
  * invariant 2 is about; an engine that forgot any of them would end with a wrong image.
  */
-final class ChasingWriter implements MemorySource {
+class ChasingWriter implements MemorySource {
     private final SyntheticWorkload w;
     private final int[] recent = new int[8];
     private int captures;
