@@ -1,14 +1,13 @@
 package tern.common.page;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-/** A file mapped as pages: the receiver's image, and a sender's {@code file:} source. */
+/** A file mapped read-only as pages: a sender's {@code file:} source. */
 public final class MappedPages implements AutoCloseable {
     private final Path path;
     private final PageGeometry geometry;
@@ -27,16 +26,6 @@ public final class MappedPages implements AutoCloseable {
             maps[i] = channel.map(mode, offset, Math.min(1L << PageSegments.SEGMENT_SHIFT, bytes - offset));
         }
         this.segments = new PageSegments(geometry, maps);
-    }
-
-    /** Creates (or truncates) {@code path} as an image of zero pages; sparse, so it costs no disk until written. */
-    public static MappedPages createZeroed(Path path, PageGeometry geometry) throws IOException {
-        try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
-            raf.setLength(0);
-            raf.setLength(geometry.bytes());
-        }
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        return new MappedPages(path, geometry, ch, true);
     }
 
     /** Maps an existing file read-only; its size must be a whole number of pages. */

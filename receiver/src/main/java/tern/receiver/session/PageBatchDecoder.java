@@ -23,7 +23,6 @@ final class PageBatchDecoder {
     private final Set<PageEncoding> offered;
     private final XbzrleCodec xbzrle;
     private final ByteBuffer scratch;
-    private final ByteBuffer zeroPage;
     private final int digestLength;
 
     PageBatchDecoder(TargetImage image, int maxBatchPages, Set<PageEncoding> offered) {
@@ -34,7 +33,6 @@ final class PageBatchDecoder {
         this.offered = EnumSet.copyOf(offered);
         this.xbzrle = new XbzrleCodec(pageSize);
         this.scratch = ByteBuffer.allocateDirect(pageSize);
-        this.zeroPage = ByteBuffer.allocateDirect(pageSize);
         this.digestLength = image.table().digestLength();
     }
 
@@ -45,16 +43,25 @@ final class PageBatchDecoder {
         byte[] digests = new byte[n * digestLength];
         ByteString encodings = batch.getEncodings();
         int offset = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; ) {
             int page = (int) batch.getPageIndexes(i);
             int len = batch.getPayloadLengths(i);
             switch (encodings.byteAt(i)) {
                 case PageEncoding.RAW_VALUE -> {
-                    payload.limit(offset + len).position(offset);
-                    image.store(page, payload, digests, i * digestLength);
+                    // consecutive RAW pages are consecutive in the payload too: one write for the run
+                    int run = 1;
+                    while (i + run < n && encodings.byteAt(i + run) == PageEncoding.RAW_VALUE
+                            && batch.getPageIndexes(i + run) == page + run) {
+                        run++;
+                    }
+                    payload.limit(offset + run * pageSize).position(offset);
+                    image.storeRun(page, run, payload, digests, i * digestLength);
                     payload.limit(payload.capacity());
+                    offset += run * pageSize;
+                    i += run;
+                    continue;
                 }
-                case PageEncoding.ZERO_VALUE -> image.storeZero(page, zeroPage, digests, i * digestLength);
+                case PageEncoding.ZERO_VALUE -> image.storeZero(page, digests, i * digestLength);
                 case PageEncoding.XBZRLE_VALUE -> {
                     image.read(page, scratch);
                     try {
@@ -69,6 +76,7 @@ final class PageBatchDecoder {
                 default -> throw new IllegalStateException("validated encoding changed");
             }
             offset += len;
+            i++;
         }
         return digests;
     }

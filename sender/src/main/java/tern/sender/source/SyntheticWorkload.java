@@ -67,14 +67,15 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
     /** Seeded content: a share of zero pages (free memory) and pseudo-random bytes elsewhere. */
     private void fill(double zeroFraction) {
         SplittableRandom fillRnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        ByteBuffer random = ByteBuffer.allocate(geometry.pageSize());
         for (int p = 0; p < geometry.pages(); p++) {
             if (fillRnd.nextDouble() < zeroFraction) {
                 continue;
             }
-            ByteBuffer b = writerView.page(p);
-            for (int off = b.position(); off < b.limit(); off += 8) {
-                b.putLong(off, fillRnd.nextLong());
+            for (int off = 0; off < random.capacity(); off += 8) {
+                random.putLong(off, fillRnd.nextLong());
             }
+            writerView.store(p, random.clear());
         }
     }
 
