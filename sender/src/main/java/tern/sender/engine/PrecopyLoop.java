@@ -147,7 +147,9 @@ public final class PrecopyLoop {
                         pass();
                         flush();
                     }
-                    downtimeNanos = lastAckNanos - pausedAt;
+                    // Downtime ends at the acknowledgement of the last stop-and-copy batch, or now
+                    // if the pass had nothing to send (the last acknowledgement predates the pause).
+                    downtimeNanos = (lastAckNanos > pausedAt ? lastAckNanos : System.nanoTime()) - pausedAt;
                     endIteration();
                     break;
                 }
@@ -188,24 +190,17 @@ public final class PrecopyLoop {
             return new MigrationResult(List.copyOf(iterations), summary(true, null, converged,
                     System.nanoTime() - start, downtimeNanos, verifyNanos, RootDigest.hex(verdict.getRootDigest().toByteArray()),
                     verdict.getPagesAlreadyHeld()));
-        } catch (MigrationFailure | RuntimeException | InterruptedException | MigrationChannel.ChannelException e) {
-            channel.abort(e.getMessage() == null ? e.toString() : e.getMessage());
+        } catch (Exception e) {
+            // Whatever failed (the receiver, the stream, the source's pause), the workload goes on.
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            channel.abort(why);
             if (paused) {
                 resumeAfterFailure();
             }
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            MigrationFailure f = e instanceof MigrationFailure mf ? mf
-                    : new MigrationFailure(e.getMessage() == null ? e.toString() : e.getMessage(), e);
-            throw f.withPartial(partial(start, f.getMessage()));
-        } catch (Exception e) {
-            // pause() of a process can fail (it exited, signals refused): the migration cannot be finished safely
-            channel.abort(String.valueOf(e.getMessage()));
-            if (paused) {
-                resumeAfterFailure();
-            }
-            MigrationFailure f = new MigrationFailure("source: " + e.getMessage(), e);
+            MigrationFailure f = e instanceof MigrationFailure mf ? mf : new MigrationFailure(why, e);
             throw f.withPartial(partial(start, f.getMessage()));
         }
     }

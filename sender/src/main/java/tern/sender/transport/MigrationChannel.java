@@ -3,7 +3,6 @@ package tern.sender.transport;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -171,10 +170,6 @@ public final class MigrationChannel implements AutoCloseable {
     public static final class ChannelException extends Exception {
         public ChannelException(String message) {
             super(message);
-        }
-
-        static ChannelException of(StatusRuntimeException e) {
-            return new ChannelException(describe(e.getStatus()));
         }
     }
 }

@@ -29,6 +29,7 @@ class PolicyTest {
             assertTrue(r.result().summary().converged());
             assertTrue(r.result().iterations().size() == 2, "bulk, then stop-and-copy");
             assertNotNull(r.result().summary().downtimeMs());
+            assertTrue(r.result().summary().downtimeMs() >= 0, "an empty stop-and-copy still has a downtime >= 0");
         }
     }
 
