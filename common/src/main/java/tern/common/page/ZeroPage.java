@@ -2,27 +2,23 @@ package tern.common.page;
 
 import java.nio.ByteBuffer;
 
-/** Zero-page detection, a word at a time. */
+/**
+ * Zero-page detection by comparison with a page of zeros: {@link ByteBuffer#mismatch} is a
+ * vectorised intrinsic, several times faster than reading the page a word at a time.
+ * Thread-safe: the comparison moves no position.
+ */
 public final class ZeroPage {
-    private ZeroPage() {
+    private final ByteBuffer zeros;
+
+    public ZeroPage(int pageSize) {
+        this.zeros = ByteBuffer.allocateDirect(pageSize).asReadOnlyBuffer();
     }
 
-    /** True when every byte from position to limit is zero; the buffer's position is unchanged. */
-    public static boolean isZero(ByteBuffer page) {
-        int p = page.position();
-        int end = page.limit();
-        // byte order is irrelevant for a zero test
-        for (; p + 8 <= end; p += 8) {
-            if (page.getLong(p) != 0) {
-                return false;
-            }
+    /** True when the page (position to limit, one page long) is all zero bytes; positions are unchanged. */
+    public boolean isZero(ByteBuffer page) {
+        if (page.remaining() != zeros.capacity()) {
+            throw new IllegalArgumentException("page of " + page.remaining() + " bytes, expected " + zeros.capacity());
         }
-        for (; p < end; p++) {
-            if (page.get(p) != 0) {
-                return false;
-            }
-        }
-        return true;
+        return page.mismatch(zeros) < 0;
     }
-
 }

@@ -57,6 +57,7 @@ public final class PrecopyLoop {
     private final int digestLength;
     private final byte[] current;
     private final ByteBuffer scratch;
+    private final ZeroPage zeroPage;
     private final PageBitmap bitmap;
     private final SentPages sent;
     private final XbzrleCache cache;
@@ -97,6 +98,7 @@ public final class PrecopyLoop {
         this.digestLength = cfg.digest().length();
         this.current = new byte[digestLength];
         this.scratch = ByteBuffer.allocateDirect(pageSize);
+        this.zeroPage = new ZeroPage(pageSize);
         this.bitmap = new PageBitmap(pages);
         // A scan source needs the sent digests to find dirty pages, whatever --audit says.
         this.sent = hashes() ? new SentPages(pages, digestLength) : null;
@@ -316,7 +318,7 @@ public final class PrecopyLoop {
     }
 
     private void encode(int p) {
-        if (ZeroPage.isZero(scratch)) {
+        if (zeroPage.isZero(scratch)) {
             it.zero++;
             if (cache != null) {
                 cache.invalidate(p);
