@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.Random;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import tern.common.testing.Allocations;
 
 class XbzrleCodecTest {
     private static final int PAGE = 4096;

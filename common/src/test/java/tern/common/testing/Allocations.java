@@ -1,16 +1,16 @@
-package tern.common.xbzrle;
+package tern.common.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.management.ManagementFactory;
 
 /** Bytes the current thread allocates in a loop, to hold the per-page methods to zero. */
-final class Allocations {
+public final class Allocations {
     private Allocations() {
     }
 
     /** Runs {@code body} {@code calls} times after as many warm-up calls; returns the bytes allocated per call. */
-    static double perCall(int calls, Runnable body) {
+    public static double perCall(int calls, Runnable body) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled(),
                 "this JVM does not count allocated bytes per thread");
