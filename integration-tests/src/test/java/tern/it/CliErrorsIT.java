@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,19 +24,20 @@ class CliErrorsIT {
     @TempDir
     Path dir;
 
-    private final List<ItProcess> processes = new ArrayList<>();
+    private ProcessGroup processes;
+
+    @BeforeEach
+    void setUp() {
+        processes = new ProcessGroup(dir);
+    }
 
     @AfterEach
     void tearDown() throws InterruptedException {
-        for (ItProcess p : processes) {
-            p.close();
-        }
+        processes.close();
     }
 
     private ItProcess start(String name, List<String> command) throws IOException {
-        ItProcess p = ItProcess.start(name, dir, command);
-        processes.add(p);
-        return p;
+        return processes.start(name, command);
     }
 
     /** Runs a tool to its end. */

@@ -22,7 +22,7 @@ import java.util.function.Predicate;
  * {@code NAME.out} and {@code NAME.err} in a directory, and can be awaited line by line (no
  * sleeps: a waiter is woken by the pump). {@link #close()} kills it if it still runs.
  */
-final class ItProcess implements AutoCloseable {
+public final class ItProcess implements AutoCloseable {
     static final Duration TIMEOUT = Duration.ofSeconds(120);
 
     private final String name;
@@ -215,7 +215,8 @@ final class ItProcess implements AutoCloseable {
         }
     }
 
-    static void deleteTree(Path dir) {
+    /** Deletes a directory tree (test files under /dev/shm and large temporary images). */
+    public static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -32,13 +33,16 @@ class LoopbackWorkloadIT {
     @TempDir
     Path dir;
 
-    private final List<ItProcess> processes = new ArrayList<>();
+    private ProcessGroup processes;
+
+    @BeforeEach
+    void setUp() {
+        processes = new ProcessGroup(dir);
+    }
 
     @AfterEach
     void tearDown() throws InterruptedException {
-        for (ItProcess p : processes) {
-            p.close();
-        }
+        processes.close();
     }
 
     @ParameterizedTest(name = "--mode {0}, xbzrle {1}")
@@ -97,9 +101,7 @@ class LoopbackWorkloadIT {
     }
 
     private ItProcess start(String name, List<String> command) throws IOException {
-        ItProcess p = ItProcess.start(name, dir, command);
-        processes.add(p);
-        return p;
+        return processes.start(name, command);
     }
 
     private static long sum(List<Map<String, String>> iterations, String key) {

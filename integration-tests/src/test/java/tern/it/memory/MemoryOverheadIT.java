@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
@@ -32,6 +31,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.digest.DigestKind;
 import tern.common.digest.DigestTable;
+import tern.it.ItProcess;
 
 /**
  * Memory overhead of each side per GiB of image: the anonymous memory (RssAnon) a sender and a
@@ -305,8 +305,8 @@ class MemoryOverheadIT {
                     p.waitFor(30, TimeUnit.SECONDS);
                 }
             }
-            deleteTree(shmDir);
-            deleteTree(runDir); // the image (as large as the source) goes before the next size
+            ItProcess.deleteTree(shmDir);
+            ItProcess.deleteTree(runDir); // the image (as large as the source) goes before the next size
         }
     }
 
@@ -404,22 +404,6 @@ class MemoryOverheadIT {
         return b.toString();
     }
 
-    private static void deleteTree(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     // ---- reporting ----
 

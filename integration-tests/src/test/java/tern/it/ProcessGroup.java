@@ -1,0 +1,29 @@
+package tern.it;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The processes one test starts; closing the group ends every one still running. */
+final class ProcessGroup implements AutoCloseable {
+    private final Path dir;
+    private final List<ItProcess> started = new ArrayList<>();
+
+    ProcessGroup(Path dir) {
+        this.dir = dir;
+    }
+
+    ItProcess start(String name, List<String> command) throws IOException {
+        ItProcess p = ItProcess.start(name, dir, command);
+        started.add(p);
+        return p;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (ItProcess p : started) {
+            p.close();
+        }
+    }
+}
