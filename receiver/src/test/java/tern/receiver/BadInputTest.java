@@ -148,7 +148,10 @@ class BadInputTest {
                 badHello("stream_count 2", h -> h.setStreamCount(2), "hello.stream_count"),
                 badHello("stream_count 0", h -> h.setStreamCount(0), "hello.stream_count"),
                 badHello("resume_token present", h -> h.setResumeToken(ByteString.copyFromUtf8("token")),
-                        "hello.resume_token"));
+                        "hello.resume_token"),
+                // 8 TiB of pages: refused at the hello, not by a failed write half-way through
+                badHello("image larger than its file system", h -> h.setPageCount(Integer.MAX_VALUE),
+                        "available on its file system"));
     }
 
     @ParameterizedTest(name = "{0}")

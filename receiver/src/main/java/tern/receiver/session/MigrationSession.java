@@ -2,6 +2,7 @@ package tern.receiver.session;
 
 import com.google.protobuf.ByteString;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.EnumSet;
@@ -173,6 +174,7 @@ public final class MigrationSession {
         if (!h.getResumeToken().isEmpty()) {
             throw ProtocolException.precondition("hello.resume_token: this receiver has no migration to resume");
         }
+        requireSpace(bytes);
         PageGeometry geometry = new PageGeometry(h.getPageSize(), pageCount);
         try {
             image = TargetImage.createZeroed(imagePath, geometry, kind);
@@ -191,6 +193,21 @@ public final class MigrationSession {
                 .setWindow(config.window())
                 .setMaxMessageBytes(config.maxMessageBytes())
                 .build();
+    }
+
+    /** Refuses now, rather than failing a write half-way, when the image cannot fit where it goes. */
+    private void requireSpace(long bytes) throws ProtocolException {
+        try {
+            Path dir = imagePath.toAbsolutePath().getParent();
+            long usable = Files.getFileStore(dir).getUsableSpace();
+            long replaced = Files.isRegularFile(imagePath) ? Files.size(imagePath) : 0;
+            if (usable + replaced < bytes) {
+                throw ProtocolException.precondition("image " + imagePath + ": " + bytes + " bytes needed, "
+                        + (usable + replaced) + " available on its file system");
+            }
+        } catch (IOException e) {
+            throw ProtocolException.precondition("image " + imagePath + ": cannot check free space: " + e.getMessage());
+        }
     }
 
     private BatchAck onBatch(PageBatch b) throws ProtocolException {
