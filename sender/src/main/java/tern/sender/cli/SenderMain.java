@@ -260,6 +260,10 @@ public final class SenderMain implements Callable<Integer> {
             throw new IllegalArgumentException("--source file: has no dirty log, so only --mode digest applies (got "
                     + cfg.mode().cliName() + ")");
         }
+        if (pausePid == null) {
+            System.err.println("tern-sender: warning: no --pause-pid, so nothing is paused for the stop-and-copy;"
+                    + " the migration is exact only if " + path + " is not written after the final scan");
+        }
         return new FileSource(path, (int) pageSize, pausePid == null ? null : new ProcessPauser(pausePid));
     }
 }
