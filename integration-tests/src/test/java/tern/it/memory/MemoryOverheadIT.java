@@ -7,19 +7,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.LongBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 import tern.common.digest.DigestKind;
 import tern.common.digest.DigestTable;
 import tern.it.ItProcess;
+import tern.sender.bench.ProcSampler;
+import tern.sender.bench.SourceFiles;
 
 /**
  * Memory overhead of each side per GiB of image: the anonymous memory (RssAnon) a sender and a
@@ -135,8 +131,8 @@ class MemoryOverheadIT {
     Path tmp;
 
     record Side(long peakAnon, long peakFile, long peakShmem, long vmHwm, long samples) {
-        static Side of(ProcStatusSampler.Peaks p) {
-            return new Side(p.rssAnonKb * 1024, p.rssFileKb * 1024, p.rssShmemKb * 1024, p.vmHwmKb * 1024, p.samples);
+        static Side of(ProcSampler.Peaks p) {
+            return new Side(p.rssAnon(), p.rssFile(), p.rssShmem(), p.vmHwm(), p.samples());
         }
     }
 
@@ -250,7 +246,7 @@ class MemoryOverheadIT {
         try {
             Path source = shmDir.resolve("source.ram");
             long f0 = System.nanoTime();
-            fill(source, bytes, SEED ^ bytes);
+            SourceFiles.fillRandom(source, bytes, SEED ^ bytes);
             double fillSeconds = (System.nanoTime() - f0) / 1e9;
             Path image = runDir.resolve("img");
             Path stats = runDir.resolve("stats.jsonl");
@@ -276,15 +272,18 @@ class MemoryOverheadIT {
                     "--quiet", "--stats", stats.toString());
             started.add(sender);
 
-            ProcStatusSampler sampler = new ProcStatusSampler(SAMPLE_PERIOD_MS);
-            ProcStatusSampler.Peaks sp = sampler.watch("sender", sender.pid());
-            ProcStatusSampler.Peaks rp = sampler.watch("receiver", receiver.pid());
+            ProcSampler.Watch sw;
+            ProcSampler.Watch rw;
             int senderExit;
             int receiverExit;
-            try (ProcStatusSampler s = sampler.start()) {
+            try (ProcSampler sampler = new ProcSampler(SAMPLE_PERIOD_MS)) {
+                sw = sampler.watch("sender", sender.pid());
+                rw = sampler.watch("receiver", receiver.pid());
                 senderExit = await(sender, "sender", runDir);
                 receiverExit = await(receiver, "receiver", runDir);
             }
+            ProcSampler.Peaks sp = sw.peaks();
+            ProcSampler.Peaks rp = rw.peaks();
             double migrateSeconds = (System.nanoTime() - m0) / 1e9;
             pump.join(10_000);
 
@@ -295,7 +294,7 @@ class MemoryOverheadIT {
             String summary = statLines.isEmpty() ? "" : statLines.get(statLines.size() - 1);
             assertTrue(summary.contains("\"type\":\"summary\"") && summary.contains("\"verified\":true"),
                     "stats summary: " + summary + outputs(runDir));
-            assertTrue(sp.samples > 10 && rp.samples > 10,
+            assertTrue(sp.samples() > 10 && rp.samples() > 10,
                     "too few samples to speak of a peak: " + sp + "; " + rp);
             return run;
         } finally {
@@ -310,25 +309,6 @@ class MemoryOverheadIT {
         }
     }
 
-    /** Writes {@code bytes} of seeded pseudo-random data in 1 MiB chunks: every page is non-zero. */
-    private static void fill(Path file, long bytes, long seed) throws IOException {
-        SplittableRandom random = new SplittableRandom(seed);
-        ByteBuffer chunk = ByteBuffer.allocateDirect((int) MIB).order(ByteOrder.LITTLE_ENDIAN);
-        LongBuffer longs = chunk.asLongBuffer();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            for (long done = 0; done < bytes; done += MIB) {
-                longs.clear();
-                while (longs.hasRemaining()) {
-                    long v = random.nextLong();
-                    longs.put(v == 0 ? 1 : v);
-                }
-                chunk.clear().limit((int) Math.min(MIB, bytes - done));
-                while (chunk.hasRemaining()) {
-                    ch.write(chunk);
-                }
-            }
-        }
-    }
 
     private static Process start(String jvm, Path dir, String name, boolean stdoutToFile, String tool, String... args)
             throws IOException {
