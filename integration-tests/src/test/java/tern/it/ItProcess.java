@@ -49,7 +49,7 @@ public final class ItProcess implements AutoCloseable {
     }
 
     /** bin/tern-sender or bin/tern-receiver of the repository under test ({@code tern.home}). */
-    static List<String> launcher(String tool, String... args) {
+    public static List<String> launcher(String tool, String... args) {
         String home = System.getProperty("tern.home");
         if (home == null || home.isBlank()) {
             fail("system property tern.home (the repository root) is not set");

@@ -309,21 +309,9 @@ class MemoryOverheadIT {
         }
     }
 
-
     private static Process start(String jvm, Path dir, String name, boolean stdoutToFile, String tool, String... args)
             throws IOException {
-        String home = System.getProperty("tern.home");
-        if (home == null || home.isBlank()) {
-            fail("system property tern.home (the repository root) is not set");
-        }
-        Path bin = Path.of(home, "bin", tool);
-        if (!Files.isExecutable(bin)) {
-            fail(bin + " is missing or not executable");
-        }
-        List<String> cmd = new ArrayList<>();
-        cmd.add(bin.toString());
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+        ProcessBuilder pb = new ProcessBuilder(ItProcess.launcher(tool, args)).directory(dir.toFile());
         pb.environment().remove("TERN_JAVA_OPTS");
         if (jvm.equals("jvm-defaults")) {
             pb.environment().put("TERN_JAVA_OPTS", "");
