@@ -604,6 +604,60 @@ class BadInputTest {
         assertServerStillWorks();
     }
 
+    /** Bytes that are no protobuf at all (a truncated group) end the stream cleanly, not the receiver. */
+    @Test
+    void undecodableProtobufIsInvalidArgument() throws Exception {
+        io.grpc.MethodDescriptor.Marshaller<byte[]> raw = new io.grpc.MethodDescriptor.Marshaller<>() {
+            @Override
+            public java.io.InputStream stream(byte[] value) {
+                return new java.io.ByteArrayInputStream(value);
+            }
+
+            @Override
+            public byte[] parse(java.io.InputStream stream) {
+                try {
+                    return stream.readAllBytes();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        io.grpc.MethodDescriptor<byte[], byte[]> method = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING)
+                .setFullMethodName(tern.proto.MigrationGrpc.getMigrateMethod().getFullMethodName())
+                .setRequestMarshaller(raw).setResponseMarshaller(raw).build();
+        io.grpc.ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                .forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        try {
+            java.util.concurrent.CompletableFuture<io.grpc.Status> closed = new java.util.concurrent.CompletableFuture<>();
+            io.grpc.stub.StreamObserver<byte[]> out = io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+                    ch.newCall(method, io.grpc.CallOptions.DEFAULT), new io.grpc.stub.StreamObserver<>() {
+                        @Override
+                        public void onNext(byte[] value) {
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            closed.complete(io.grpc.Status.fromThrowable(t));
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            closed.complete(io.grpc.Status.OK);
+                        }
+                    });
+            out.onNext(new byte[] {0x0b, 0x12, 0x05, 0x01}); // a group start, then a field cut short
+            io.grpc.Status s = closed.get(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, s.getCode(), s::toString);
+            assertTrue(s.getDescription().contains("undecodable protobuf"), s::toString);
+        } finally {
+            ch.shutdownNow();
+        }
+        assertRefused("undecodable protobuf");
+        assertFalse(java.nio.file.Files.exists(image), "no hello, so no image was created");
+        assertServerStillWorks();
+    }
+
     // ---------------------------------------------------------------- helpers
 
     RawPeer peer() {

@@ -1,6 +1,10 @@
 package tern.receiver.server;
 
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
@@ -27,12 +31,22 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
     private final SessionListener listener;
     private final Consumer<MigrationOutcome> onOutcome;
     private final AtomicReference<MigrationSession> active = new AtomicReference<>();
+    private final ZeroCopyParser parser = new ZeroCopyParser();
 
     MigrationService(Path imagePath, ReceiverConfig config, SessionListener listener, Consumer<MigrationOutcome> onOutcome) {
         this.imagePath = imagePath;
         this.config = config;
         this.listener = listener;
         this.onOutcome = onOutcome;
+    }
+
+    /** The service with the sender's messages parsed in place ({@link ZeroCopyParser}). */
+    ServerServiceDefinition definition() {
+        MethodDescriptor<SenderMessage, ReceiverMessage> method = MigrationGrpc.getMigrateMethod()
+                .toBuilder(parser, ProtoUtils.marshaller(ReceiverMessage.getDefaultInstance())).build();
+        return ServerServiceDefinition.builder(MigrationGrpc.SERVICE_NAME)
+                .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::migrate))
+                .build();
     }
 
     @Override
@@ -76,12 +90,25 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
 
         @Override
         public void onNext(SenderMessage msg) {
+            try {
+                handle(msg);
+            } finally {
+                // the page bytes have been written (or refused): the transport may have its buffers back
+                parser.release(msg);
+            }
+        }
+
+        private void handle(SenderMessage msg) {
             synchronized (this) {
                 if (ended) {
                     return;
                 }
                 ReceiverMessage reply;
                 try {
+                    String undecodable = parser.undecodableReason(msg);
+                    if (undecodable != null) {
+                        throw ProtocolException.invalid("message: undecodable protobuf: " + undecodable);
+                    }
                     reply = session.handle(msg);
                 } catch (ProtocolException e) {
                     // end first: a sender that reconnects on seeing the error must find the receiver free
@@ -138,9 +165,10 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         }
     }
 
-    private static final class Ignoring implements StreamObserver<SenderMessage> {
+    private final class Ignoring implements StreamObserver<SenderMessage> {
         @Override
         public void onNext(SenderMessage value) {
+            parser.release(value);
         }
 
         @Override

@@ -25,7 +25,7 @@ public final class ReceiverServer implements AutoCloseable {
         ReceiverServer[] self = new ReceiverServer[1];
         MigrationService service = new MigrationService(image, config, listener, o -> self[0].outcomes.add(o));
         Server server = NettyServerBuilder.forAddress(listen)
-                .addService(service)
+                .addService(service.definition())
                 .maxInboundMessageSize(config.maxMessageBytes())
                 .build();
         self[0] = new ReceiverServer(server);

@@ -23,6 +23,7 @@ final class PageBatchDecoder {
     private final Set<PageEncoding> offered;
     private final XbzrleCodec xbzrle;
     private final ByteBuffer scratch;
+    private final ByteBuffer staging;
     private final int digestLength;
 
     PageBatchDecoder(TargetImage image, int maxBatchPages, Set<PageEncoding> offered) {
@@ -33,12 +34,14 @@ final class PageBatchDecoder {
         this.offered = EnumSet.copyOf(offered);
         this.xbzrle = new XbzrleCodec(pageSize);
         this.scratch = ByteBuffer.allocateDirect(pageSize);
+        this.staging = ByteBuffer.allocateDirect(maxBatchPages * pageSize);
         this.digestLength = image.table().digestLength();
     }
 
     /** Validates and stores {@code batch}; returns the concatenated digests of the stored pages. */
     byte[] apply(PageBatch batch) throws ProtocolException {
         ByteBuffer payload = validate(batch);
+        int total = payload.limit();
         int n = batch.getPageIndexesCount();
         byte[] digests = new byte[n * digestLength];
         ByteString encodings = batch.getEncodings();
@@ -56,7 +59,7 @@ final class PageBatchDecoder {
                     }
                     payload.limit(offset + run * pageSize).position(offset);
                     image.storeRun(page, run, payload, digests, i * digestLength);
-                    payload.limit(payload.capacity());
+                    payload.limit(total);
                     offset += run * pageSize;
                     i += run;
                     continue;
@@ -98,8 +101,7 @@ final class PageBatchDecoder {
             throw ProtocolException.invalid(where(batch) + ": payload_lengths: " + batch.getPayloadLengthsCount()
                     + " entries for " + n + " pages");
         }
-        // slice: offsets below are absolute, from 0 at the payload's first byte, whatever backs the ByteString
-        ByteBuffer payload = batch.getPayload().asReadOnlyByteBuffer().slice();
+        ByteBuffer payload = stage(batch);
         long total = 0;
         for (int i = 0; i < n; i++) {
             long page = batch.getPageIndexes(i);
@@ -126,7 +128,7 @@ final class PageBatchDecoder {
                 throw ProtocolException.invalid(where(batch, i) + ": payload_lengths[" + i + "]: " + len
                         + " bytes is not valid for a " + enc + " page of " + pageSize + " bytes");
             }
-            if (enc == PageEncoding.XBZRLE && total + len <= payload.capacity()) {
+            if (enc == PageEncoding.XBZRLE && total + len <= payload.limit()) {
                 try {
                     xbzrle.validate(payload, (int) total, (int) len);
                 } catch (XbzrleFormatException e) {
@@ -135,11 +137,27 @@ final class PageBatchDecoder {
             }
             total += len;
         }
-        if (total != payload.capacity()) {
-            throw ProtocolException.invalid(where(batch) + ": payload: " + payload.capacity()
+        if (total != payload.limit()) {
+            throw ProtocolException.invalid(where(batch) + ": payload: " + payload.limit()
                     + " bytes, but payload_lengths add up to " + total);
         }
         return payload;
+    }
+
+    /**
+     * Copies the payload once, into a direct buffer kept for the session: it may arrive as a view of
+     * the transport's frame-sized buffers, and the image is written from direct memory without the
+     * JDK's own intermediate copy. Offsets are then absolute, from 0 at the payload's first byte.
+     */
+    private ByteBuffer stage(PageBatch batch) throws ProtocolException {
+        ByteString p = batch.getPayload();
+        if (p.size() > staging.capacity()) {
+            throw ProtocolException.invalid(where(batch) + ": payload: " + p.size() + " bytes exceed "
+                    + maxBatchPages + " pages of " + pageSize + " bytes");
+        }
+        staging.clear();
+        p.copyTo(staging);
+        return staging.flip();
     }
 
     private static String where(PageBatch batch) {
