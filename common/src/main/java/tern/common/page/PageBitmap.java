@@ -36,17 +36,9 @@ public final class PageBitmap {
         }
     }
 
-    public void clearAll() {
-        Arrays.fill(words, 0L);
-    }
-
     /** ORs one 64-page word in; the caller keeps bits past {@link #size()} zero. */
     public void orWord(int wordIndex, long bits) {
         words[wordIndex] |= bits;
-    }
-
-    public int words() {
-        return words.length;
     }
 
     /** The first set bit at or after {@code from}, or -1. */

@@ -59,11 +59,6 @@ public final class PageSegments {
             return b;
         }
 
-        /** Copies page {@code index} into {@code dst} at its position, advancing it by one page. */
-        public void copyOut(long index, ByteBuffer dst) {
-            dst.put(page(index));
-        }
-
         /** Stores one whole page from {@code src} (position..position+pageSize), leaving src's position as it was. */
         public void store(long index, ByteBuffer src) {
             ByteBuffer b = page(index);

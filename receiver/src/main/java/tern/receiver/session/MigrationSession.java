@@ -44,7 +44,7 @@ public final class MigrationSession {
     /** Drifted pages reported in one Resync message, well inside the message limit. */
     static final int MAX_RESYNC_PAGES = 65536;
 
-    enum State { AWAIT_HELLO, RECEIVING, DONE }
+    private enum State { AWAIT_HELLO, RECEIVING, DONE }
 
     private final Path imagePath;
     private final ReceiverConfig config;
@@ -82,10 +82,6 @@ public final class MigrationSession {
             default:
                 throw ProtocolException.invalid("message: no kind set (empty or unknown message)");
         }
-    }
-
-    public State state() {
-        return state;
     }
 
     public boolean done() {

@@ -3,7 +3,6 @@ package tern.sender.source;
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
-import tern.common.page.PageBitmap;
 import tern.common.page.PageGeometry;
 import tern.common.page.PageSegments;
 import tern.common.units.ByteSize;
@@ -36,7 +35,6 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
     private Thread writer;
     private double owedStores;
     private long stores;
-    private long silentStores;
 
     public SyntheticWorkload(WorkloadPattern pattern, PageGeometry geometry, Pacing pacing, double dirtyRate,
                              double silentFraction, double zeroFraction, long seed) {
@@ -166,9 +164,6 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
         storedSinceCapture.mark(page);
         log.mark(page); // after the bytes: see AtomicPageBits.mark
         stores++;
-        if (silent) {
-            silentStores++;
-        }
     }
 
     private void writeLoop() {
@@ -247,10 +242,6 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
         return stores;
     }
 
-    public long silentStores() {
-        return silentStores;
-    }
-
     /** A copy of the memory as it is now (tests compare it with the receiver's image). */
     public byte[] snapshot() {
         byte[] all = new byte[Math.toIntExact(geometry.bytes())];
@@ -261,10 +252,4 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
         return all;
     }
 
-    /** Test hook: the pages the log holds now. */
-    PageBitmap loggedPages() {
-        PageBitmap b = new PageBitmap(geometry.pages());
-        log.fetch(b, false);
-        return b;
-    }
 }

@@ -28,10 +28,6 @@ public final class BandwidthLimiter {
         this.clock = clock;
     }
 
-    public boolean limited() {
-        return nanosPerByte > 0;
-    }
-
     /** Waits until the bytes already sent have drained at the capped rate. */
     public void awaitTurn() {
         long wait;
