@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -43,8 +44,21 @@ public final class ItProcess implements AutoCloseable {
 
     /** Starts {@code command}; its output goes to {@code dir/NAME.out} and {@code dir/NAME.err}. */
     static ItProcess start(String name, Path dir, List<String> command) throws IOException {
+        return start(name, dir, command, Map.of());
+    }
+
+    /** As {@link #start(String, Path, List)}, with {@code environment} set on top of this process's (null: unset). */
+    public static ItProcess start(String name, Path dir, List<String> command, Map<String, String> environment)
+            throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.directory(dir.toFile());
+        environment.forEach((k, v) -> {
+            if (v == null) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
         return new ItProcess(name, pb.start(), dir);
     }
 
@@ -78,7 +92,7 @@ public final class ItProcess implements AutoCloseable {
         return cmd;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
@@ -87,7 +101,7 @@ public final class ItProcess implements AutoCloseable {
     }
 
     /** Waits for the first stdout line matching {@code p}; fails (with both outputs) on exit or timeout. */
-    String awaitStdoutLine(Predicate<String> p, Duration timeout) throws InterruptedException {
+    public String awaitStdoutLine(Predicate<String> p, Duration timeout) throws InterruptedException {
         String line = out.await(p, timeout);
         if (line == null) {
             fail(name + " printed no expected line within " + timeout.toSeconds() + " s (alive: "
@@ -97,7 +111,7 @@ public final class ItProcess implements AutoCloseable {
     }
 
     /** Waits for exit (failing on timeout) and for the output pumps to drain; returns the exit code. */
-    int awaitExit(Duration timeout) throws InterruptedException {
+    public int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
@@ -131,7 +145,7 @@ public final class ItProcess implements AutoCloseable {
     }
 
     /** Both outputs, labelled with the files that hold them, for assertion messages. */
-    String outputs() {
+    public String outputs() {
         return "--- " + outFile + " ---\n" + stdout() + "\n--- " + errFile + " ---\n" + stderr() + "\n";
     }
 

@@ -2,22 +2,17 @@ package tern.it.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -242,7 +237,7 @@ class MemoryOverheadIT {
     private Run migrate(String jvm, long bytes) throws Exception {
         Path shmDir = Files.createTempDirectory(Path.of("/dev/shm"), "tern-mem-");
         Path runDir = Files.createTempDirectory(tmp, "run-" + bytes / MIB + "m-");
-        List<Process> started = new ArrayList<>();
+        List<ItProcess> started = new ArrayList<>();
         try {
             Path source = shmDir.resolve("source.ram");
             long f0 = System.nanoTime();
@@ -251,25 +246,19 @@ class MemoryOverheadIT {
             Path image = runDir.resolve("img");
             Path stats = runDir.resolve("stats.jsonl");
 
-            Process receiver = start(jvm, runDir, "receiver", false,
-                    "tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
+            Map<String, String> env = environment(jvm);
+            ItProcess receiver = ItProcess.start("receiver", runDir,
+                    ItProcess.launcher("tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString()), env);
             started.add(receiver);
-            CompletableFuture<String> listening = new CompletableFuture<>();
-            Thread pump = pumpStdout(receiver, runDir.resolve("receiver.out"), listening);
-            String first;
-            try {
-                first = listening.get(120, TimeUnit.SECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                throw new AssertionError("receiver printed no 'listening on' line (" + e + ")" + outputs(runDir));
-            }
+            String first = receiver.awaitStdoutLine(l -> l.startsWith("listening on "), Duration.ofSeconds(120));
             Matcher m = LISTENING.matcher(first);
-            assertTrue(m.matches(), "receiver's first line: " + first + outputs(runDir));
+            assertTrue(m.matches(), "receiver's first line: " + first + receiver.outputs());
 
             long m0 = System.nanoTime();
-            Process sender = start(jvm, runDir, "sender", true, "tern-sender",
+            ItProcess sender = ItProcess.start("sender", runDir, ItProcess.launcher("tern-sender",
                     "--to", "127.0.0.1:" + m.group(1), "--source", "file:" + source, "--mode", "digest",
                     "--digest", DIGEST.cliName(), "--page-size", Integer.toString(PAGE_SIZE),
-                    "--quiet", "--stats", stats.toString());
+                    "--quiet", "--stats", stats.toString()), env);
             started.add(sender);
 
             ProcSampler.Watch sw;
@@ -279,97 +268,37 @@ class MemoryOverheadIT {
             try (ProcSampler sampler = new ProcSampler(SAMPLE_PERIOD_MS)) {
                 sw = sampler.watch("sender", sender.pid());
                 rw = sampler.watch("receiver", receiver.pid());
-                senderExit = await(sender, "sender", runDir);
-                receiverExit = await(receiver, "receiver", runDir);
+                senderExit = sender.awaitExit(Duration.ofSeconds(RUN_TIMEOUT_S));
+                receiverExit = receiver.awaitExit(Duration.ofSeconds(RUN_TIMEOUT_S));
             }
             ProcSampler.Peaks sp = sw.peaks();
             ProcSampler.Peaks rp = rw.peaks();
             double migrateSeconds = (System.nanoTime() - m0) / 1e9;
-            pump.join(10_000);
 
             Run run = new Run(jvm, bytes, Side.of(sp), Side.of(rp), senderExit, receiverExit, fillSeconds, migrateSeconds);
-            assertEquals(0, senderExit, "sender exit code, " + describe(run) + outputs(runDir));
-            assertEquals(0, receiverExit, "receiver exit code, " + describe(run) + outputs(runDir));
+            assertEquals(0, senderExit, "sender exit code, " + describe(run) + sender.outputs() + receiver.outputs());
+            assertEquals(0, receiverExit, "receiver exit code, " + describe(run) + sender.outputs() + receiver.outputs());
             List<String> statLines = Files.readAllLines(stats);
             String summary = statLines.isEmpty() ? "" : statLines.get(statLines.size() - 1);
             assertTrue(summary.contains("\"type\":\"summary\"") && summary.contains("\"verified\":true"),
-                    "stats summary: " + summary + outputs(runDir));
+                    "stats summary: " + summary + sender.outputs() + receiver.outputs());
             assertTrue(sp.samples() > 10 && rp.samples() > 10,
                     "too few samples to speak of a peak: " + sp + "; " + rp);
             return run;
         } finally {
-            for (Process p : started) {
-                if (p.isAlive()) {
-                    p.destroyForcibly();
-                    p.waitFor(30, TimeUnit.SECONDS);
-                }
+            for (ItProcess p : started) {
+                p.close();
             }
             ItProcess.deleteTree(shmDir);
             ItProcess.deleteTree(runDir); // the image (as large as the source) goes before the next size
         }
     }
 
-    private static Process start(String jvm, Path dir, String name, boolean stdoutToFile, String tool, String... args)
-            throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(ItProcess.launcher(tool, args)).directory(dir.toFile());
-        pb.environment().remove("TERN_JAVA_OPTS");
-        if (jvm.equals("jvm-defaults")) {
-            pb.environment().put("TERN_JAVA_OPTS", "");
-        } else if (!jvm.equals("launcher")) {
-            pb.environment().put("TERN_JAVA_OPTS", jvm);
-        }
-        pb.redirectError(dir.resolve(name + ".err").toFile());
-        if (stdoutToFile) {
-            pb.redirectOutput(dir.resolve(name + ".out").toFile());
-        }
-        return pb.start();
-    }
-
-    /** Copies the receiver's stdout to a file; completes {@code listening} with its "listening on" line. */
-    private static Thread pumpStdout(Process p, Path file, CompletableFuture<String> listening) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                 var w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    w.write(line);
-                    w.newLine();
-                    w.flush();
-                    if (line.startsWith("listening on ")) {
-                        listening.complete(line);
-                    }
-                }
-            } catch (IOException e) {
-                listening.completeExceptionally(e);
-            } finally {
-                listening.completeExceptionally(new IOException("receiver's stdout ended before 'listening on'"));
-            }
-        }, "receiver-stdout");
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    private static int await(Process p, String name, Path dir) throws InterruptedException {
-        if (!p.waitFor(RUN_TIMEOUT_S, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-            fail(name + " did not exit within " + RUN_TIMEOUT_S + " s; killed" + outputs(dir));
-        }
-        return p.exitValue();
-    }
-
-    private static String outputs(Path dir) {
-        StringBuilder b = new StringBuilder("\n");
-        for (String f : List.of("receiver.out", "receiver.err", "sender.out", "sender.err")) {
-            Path p = dir.resolve(f);
-            try {
-                b.append("--- ").append(p).append(" ---\n").append(Files.exists(p) ? Files.readString(p) : "(none)\n");
-            } catch (IOException e) {
-                b.append("(unreadable: ").append(e).append(")\n");
-            }
-        }
-        return b.toString();
+    /** TERN_JAVA_OPTS for a configuration: "launcher" keeps the launcher's flags, "jvm-defaults" none. */
+    private static Map<String, String> environment(String jvm) {
+        Map<String, String> env = new HashMap<>();
+        env.put("TERN_JAVA_OPTS", jvm.equals("launcher") ? null : jvm.equals("jvm-defaults") ? "" : jvm);
+        return env;
     }
 
 
