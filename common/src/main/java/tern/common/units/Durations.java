@@ -26,4 +26,10 @@ public final class Durations {
         };
         return Duration.ofNanos((long) (ms * 1_000_000));
     }
+
+    /** The inverse of {@link #parse} for messages: whole milliseconds or seconds as written ("300ms", "60s"). */
+    public static String format(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1_000 == 0 ? ms / 1_000 + "s" : ms + "ms";
+    }
 }

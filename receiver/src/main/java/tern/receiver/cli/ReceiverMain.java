@@ -3,6 +3,7 @@ package tern.receiver.cli;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -10,10 +11,13 @@ import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
+import tern.common.units.Durations;
 import tern.proto.Hello;
 import tern.proto.Phase;
 import tern.receiver.server.MigrationOutcome;
+import tern.receiver.image.ResumeFile;
 import tern.receiver.server.ReceiverServer;
+import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
 
@@ -47,6 +51,11 @@ public final class ReceiverMain implements Callable<Integer> {
             defaultValue = "16")
     int window;
 
+    @Option(names = "--resume-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "60s",
+            description = "Hold a migration whose stream was lost this long for its sender to resume; 0s turns resuming off"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Duration resumeTimeout;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -56,7 +65,11 @@ public final class ReceiverMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!overwrite && Files.exists(image) && Files.size(image) > 0) {
+        if (resumeTimeout.isNegative()) {
+            throw new IllegalArgumentException("--resume-timeout must not be negative");
+        }
+        boolean resumable = Files.exists(ResumeFile.pathFor(image));
+        if (!resumable && !overwrite && Files.exists(image) && Files.size(image) > 0) {
             throw new IllegalArgumentException("image " + image + " exists (" + Files.size(image)
                     + " bytes); pass --overwrite to replace it");
         }
@@ -69,7 +82,8 @@ public final class ReceiverMain implements Callable<Integer> {
         if (window < 1 || window > 1024) {
             throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
         }
-        ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage == null ? Long.MAX_VALUE : maxImage);
+        ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage == null ? Long.MAX_VALUE : maxImage,
+                resumeTimeout);
         SessionListener progress = new SessionListener() {
             @Override
             public void started(Hello h) {
@@ -87,9 +101,32 @@ public final class ReceiverMain implements Callable<Integer> {
             public void drift(long pages) {
                 System.out.println(pages + " pages of the image changed behind the receiver; asking the sender to resend them");
             }
+
+            @Override
+            public void suspended(String migrationId, String why, Duration timeout) {
+                System.out.println("stream of migration " + migrationId + " lost (" + why + "); holding it for a resume for "
+                        + Durations.format(timeout));
+                System.out.flush();
+            }
+
+            @Override
+            public void resumed(String migrationId, int resumes) {
+                System.out.println("migration " + migrationId + " resumed (resume " + resumes + ")");
+                System.out.flush();
+            }
         };
+        MigrationSession restored = null;
+        if (resumable) {
+            long t0 = System.nanoTime();
+            restored = MigrationSession.restore(image, config, progress);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("image " + image + " holds migration " + restored.migrationId() + ": "
+                    + (restored.restoredDistrust() == null ? "sealed table trusted"
+                    : "table rebuilt from the image bytes in " + ms + " ms, because " + restored.restoredDistrust())
+                    + "; awaiting its sender's resume for " + Durations.format(resumeTimeout));
+        }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
-        try (ReceiverServer server = ReceiverServer.start(bind, image, config, progress)) {
+        try (ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored)) {
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port()
                     + ", image " + image);
             System.out.flush();

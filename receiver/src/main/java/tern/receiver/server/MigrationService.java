@@ -8,8 +8,15 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicReference;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import tern.common.units.Durations;
+import tern.proto.DigestTableChunk;
+import tern.proto.Hello;
 import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
@@ -19,25 +26,50 @@ import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
 
 /**
- * The gRPC face of the receiver: one stream, one {@link MigrationSession}, one migration at a time
- * (the image is a single file). Inbound flow control is manual, after grpc-java's
+ * The gRPC face of the receiver. It <em>holds</em> at most one migration (the image is a single
+ * file), fed by one stream at a time. Inbound flow control is manual, after grpc-java's
  * ManualFlowControlServer: the next message is requested only once the previous one has been
  * stored and acknowledged and the outbound side is ready, so a sender that stops reading acks
  * stops being read, and buffered input stays bounded by one message plus HTTP/2's window.
+ *
+ * <p>Resume: when the stream feeding the held migration is lost (reset, keepalive timeout,
+ * cancelled), the migration is kept, its table sealed on disk, for {@code resumeTimeout}. A new
+ * stream whose hello presents the migration's token takes it over, replacing the old stream if
+ * the receiver has not noticed its loss yet (a link that went dark sends no reset); it then gets
+ * the digest table in chunks, as fast as its transport takes them. A stream without the token, or
+ * with another, is refused and the held migration is left as it was. A sender that half-closes
+ * before completion has given up: its migration ends for good, as after any refused message.
+ *
+ * <p>Every stream's callbacks and the held migration are guarded by one lock: at most one stream
+ * does work at a time anyway, and one lock cannot deadlock a stream handing over to another.
  */
 final class MigrationService extends MigrationGrpc.MigrationImplBase {
     private final Path imagePath;
     private final ReceiverConfig config;
     private final SessionListener listener;
     private final Consumer<MigrationOutcome> onOutcome;
-    private final AtomicReference<MigrationSession> active = new AtomicReference<>();
     private final ZeroCopyParser parser = new ZeroCopyParser();
+    private final Object lock = new Object();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tern-resume-timer");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The migration this receiver holds, streaming or awaiting a resume; null when free. */
+    private Held held;
 
-    MigrationService(Path imagePath, ReceiverConfig config, SessionListener listener, Consumer<MigrationOutcome> onOutcome) {
+    MigrationService(Path imagePath, ReceiverConfig config, SessionListener listener, Consumer<MigrationOutcome> onOutcome,
+                     MigrationSession restored) {
         this.imagePath = imagePath;
         this.config = config;
         this.listener = listener;
         this.onOutcome = onOutcome;
+        if (restored != null) {
+            synchronized (lock) {
+                held = new Held(restored);
+                awaitResume(held);
+            }
+        }
     }
 
     /** The service with the sender's messages parsed in place ({@link ZeroCopyParser}). */
@@ -49,39 +81,82 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                 .build();
     }
 
+    void shutdown() {
+        timer.shutdownNow();
+    }
+
     @Override
     public StreamObserver<SenderMessage> migrate(StreamObserver<ReceiverMessage> responses) {
         ServerCallStreamObserver<ReceiverMessage> out = (ServerCallStreamObserver<ReceiverMessage>) responses;
-        MigrationSession session = new MigrationSession(imagePath, config, listener);
-        if (!active.compareAndSet(null, session)) {
-            out.onError(Status.FAILED_PRECONDITION
-                    .withDescription("a migration is already in progress on this receiver").asRuntimeException());
-            return new Ignoring();
-        }
         out.disableAutoRequest();
-        Stream stream = new Stream(session, out);
-        // onReady runs serialised with onNext; it must only request, never block.
+        Stream stream = new Stream(out);
+        // onReady runs serialised with onNext; it must only request or send, never block.
         out.setOnReadyHandler(stream::onReady);
-        out.setOnCancelHandler(() -> stream.end(MigrationOutcome.failed("sender cancelled the stream", session)));
+        out.setOnCancelHandler(() -> stream.lost("sender cancelled the stream or the connection was lost"));
         out.request(1);
         return stream;
     }
 
+    private static final class Held {
+        final MigrationSession session;
+        Stream owner;
+        ScheduledFuture<?> expiry;
+
+        Held(MigrationSession session) {
+            this.session = session;
+        }
+    }
+
+    /** Called with the lock held: the migration waits, sealed, for a stream with its token. */
+    private void awaitResume(Held h) {
+        Duration timeout = config.resumeTimeout();
+        h.expiry = timer.schedule(() -> {
+            synchronized (lock) {
+                if (held == h && h.owner == null) {
+                    end(h, MigrationOutcome.failed("no stream resumed the migration within --resume-timeout "
+                            + Durations.format(timeout), h.session), true);
+                }
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Called with the lock held: the migration is over, verified or failed for good. */
+    private void end(Held h, MigrationOutcome outcome, boolean forget) {
+        if (h.expiry != null) {
+            h.expiry.cancel(false);
+        }
+        h.session.close();
+        if (forget) {
+            h.session.forget();
+        }
+        if (held == h) {
+            held = null;
+        }
+        onOutcome.accept(outcome);
+    }
+
     private final class Stream implements StreamObserver<SenderMessage> {
-        private final MigrationSession session;
         private final ServerCallStreamObserver<ReceiverMessage> out;
+        /** The migration this stream feeds, once its hello was accepted. */
+        private Held attached;
         // Guards against requesting twice: set when a message was handled while outbound was not ready.
         private boolean wantMore;
         private boolean ended;
+        /** After a resuming Accept: the next page of the table to send, -1 when none is pending. */
+        private int tableNext = -1;
 
-        Stream(MigrationSession session, ServerCallStreamObserver<ReceiverMessage> out) {
-            this.session = session;
+        Stream(ServerCallStreamObserver<ReceiverMessage> out) {
             this.out = out;
         }
 
         void onReady() {
-            synchronized (this) {
-                if (wantMore && !ended) {
+            synchronized (lock) {
+                if (ended) {
+                    return;
+                }
+                if (tableNext >= 0) {
+                    sendTable();
+                } else if (wantMore) {
                     wantMore = false;
                     out.request(1);
                 }
@@ -99,7 +174,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         }
 
         private void handle(SenderMessage msg) {
-            synchronized (this) {
+            synchronized (lock) {
                 if (ended) {
                     return;
                 }
@@ -109,74 +184,158 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                     if (undecodable != null) {
                         throw ProtocolException.invalid("message: undecodable protobuf: " + undecodable);
                     }
-                    reply = session.handle(msg);
+                    reply = attached == null ? first(msg) : attached.session.handle(msg);
                 } catch (ProtocolException e) {
-                    // end first: a sender that reconnects on seeing the error must find the receiver free
-                    end(MigrationOutcome.failed(e.getMessage(), session));
-                    out.onError(e.toStatus().asRuntimeException());
+                    refuse(e.getMessage(), e.toStatus());
                     return;
                 } catch (RuntimeException e) {
                     // A bug here must end this migration, not the process (invariant 4).
-                    end(MigrationOutcome.failed("receiver error: " + e, session));
-                    out.onError(Status.INTERNAL.withDescription("receiver error: " + e).asRuntimeException());
+                    refuse("receiver error: " + e, Status.INTERNAL.withDescription("receiver error: " + e));
                     return;
                 }
                 if (reply != null) {
                     out.onNext(reply);
                 }
+                MigrationSession session = attached.session;
                 if (session.done()) {
-                    end(session.verdict().getOk() ? MigrationOutcome.verified(session)
-                            : MigrationOutcome.failed(session.verdict().getReason(), session));
+                    ended = true;
+                    end(attached, session.verdict().getOk() ? MigrationOutcome.verified(session)
+                            : MigrationOutcome.failed(session.verdict().getReason(), session), true);
                     out.onCompleted();
                     return;
                 }
-                if (out.isReady()) {
-                    out.request(1);
+                if (tableNext >= 0) {
+                    sendTable();
                 } else {
-                    wantMore = true;
+                    requestNext();
                 }
+            }
+        }
+
+        private void requestNext() {
+            if (out.isReady()) {
+                out.request(1);
+            } else {
+                wantMore = true;
+            }
+        }
+
+        /** A stream's first message: a new migration's hello, or a resuming one with the held migration's token. */
+        private ReceiverMessage first(SenderMessage msg) throws ProtocolException {
+            if (!msg.hasHello()) {
+                // the session names what came before the hello ("batch: received before hello")
+                return new MigrationSession(imagePath, config, listener).handle(msg);
+            }
+            Hello h = msg.getHello();
+            if (h.getResumeToken().isEmpty()) {
+                if (held != null) {
+                    throw ProtocolException.precondition("hello: this receiver holds migration " + held.session.migrationId()
+                            + "; only a stream presenting its resume_token may continue it");
+                }
+                MigrationSession s = new MigrationSession(imagePath, config, listener);
+                ReceiverMessage accept;
+                try {
+                    accept = s.handle(msg);
+                } catch (ProtocolException | RuntimeException e) {
+                    s.close();
+                    throw e;
+                }
+                held = new Held(s);
+                held.owner = this;
+                attached = held;
+                return accept;
+            }
+            if (held == null) {
+                throw ProtocolException.precondition("hello.resume_token: this receiver has no migration to resume");
+            }
+            if (!held.session.tokenMatches(h.getResumeToken())) {
+                throw ProtocolException.denied("hello.resume_token: not the token of migration " + held.session.migrationId()
+                        + "; refused");
+            }
+            held.session.checkResume(h);
+            if (held.owner != null) {
+                held.owner.replaced();
+            }
+            if (held.expiry != null) {
+                held.expiry.cancel(false);
+            }
+            ReceiverMessage accept = ReceiverMessage.newBuilder().setAccept(held.session.resume(h)).build();
+            held.owner = this;
+            attached = held;
+            tableNext = 0;
+            listener.resumed(held.session.migrationId(), held.session.resumes());
+            return accept;
+        }
+
+        /** Sends table chunks while the transport takes them; onReady continues. Then the stream's next message. */
+        private void sendTable() {
+            while (tableNext >= 0 && out.isReady()) {
+                DigestTableChunk c = attached.session.tableChunk(tableNext);
+                out.onNext(ReceiverMessage.newBuilder().setTable(c).build());
+                tableNext = c.getLast() ? -1 : tableNext + c.getDigests().size() / attached.session.digestLength();
+            }
+            if (tableNext < 0) {
+                requestNext();
+            }
+        }
+
+        /** A refused message: the stream ends, and with it the migration it feeds (not one it failed to join). */
+        private void refuse(String reason, Status status) {
+            ended = true;
+            if (attached != null && attached.owner == this) {
+                end(attached, MigrationOutcome.failed(reason, attached.session), true);
+            }
+            out.onError(status.asRuntimeException());
+        }
+
+        /** Called with the lock held: a stream that resumed the same migration takes over. */
+        void replaced() {
+            ended = true;
+            attached.owner = null;
+            out.onError(Status.ABORTED.withDescription("stream: replaced by a stream that resumed migration "
+                    + attached.session.migrationId()).asRuntimeException());
+        }
+
+        /** The stream broke: hold the migration for a resume, or end it when resuming is off. */
+        void lost(String why) {
+            synchronized (lock) {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+                if (attached == null || attached.owner != this) {
+                    return;
+                }
+                attached.owner = null;
+                if (config.resumeTimeout().isZero()) {
+                    end(attached, MigrationOutcome.failed(why, attached.session), true);
+                    return;
+                }
+                String sealError = attached.session.suspend();
+                listener.suspended(attached.session.migrationId(), why + (sealError == null ? "" : "; " + sealError),
+                        config.resumeTimeout());
+                awaitResume(attached);
             }
         }
 
         @Override
         public void onError(Throwable t) {
-            end(MigrationOutcome.failed("sender stream failed: " + Status.fromThrowable(t), session));
+            lost("sender stream failed: " + Status.fromThrowable(t));
         }
 
         @Override
         public void onCompleted() {
-            synchronized (this) {
+            synchronized (lock) {
                 if (!ended) {
-                    end(MigrationOutcome.failed("sender closed the stream before completion", session));
+                    ended = true;
+                    if (attached != null && attached.owner == this) {
+                        end(attached, MigrationOutcome.failed("sender closed the stream before completion", attached.session),
+                                true);
+                    }
                     out.onError(Status.INVALID_ARGUMENT
                             .withDescription("stream: closed by the sender before completion").asRuntimeException());
                 }
             }
-        }
-
-        synchronized void end(MigrationOutcome outcome) {
-            if (ended) {
-                return;
-            }
-            ended = true;
-            session.close();
-            active.compareAndSet(session, null);
-            onOutcome.accept(outcome);
-        }
-    }
-
-    private final class Ignoring implements StreamObserver<SenderMessage> {
-        @Override
-        public void onNext(SenderMessage value) {
-            parser.release(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-        }
-
-        @Override
-        public void onCompleted() {
         }
     }
 }

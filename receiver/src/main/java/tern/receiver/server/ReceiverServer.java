@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
 
@@ -15,6 +16,7 @@ import tern.receiver.session.SessionListener;
 public final class ReceiverServer implements AutoCloseable {
     private final Server server;
     private final BlockingQueue<MigrationOutcome> outcomes = new LinkedBlockingQueue<>();
+    private MigrationService service;
 
     private ReceiverServer(Server server) {
         this.server = server;
@@ -22,15 +24,29 @@ public final class ReceiverServer implements AutoCloseable {
 
     public static ReceiverServer start(InetSocketAddress listen, Path image, ReceiverConfig config,
                                        SessionListener listener) throws IOException {
+        return start(listen, image, config, listener, null);
+    }
+
+    /** @param restored a migration a restarted receiver found next to its image, held for its sender's resume; or null */
+    public static ReceiverServer start(InetSocketAddress listen, Path image, ReceiverConfig config,
+                                       SessionListener listener, MigrationSession restored) throws IOException {
         ReceiverServer[] self = new ReceiverServer[1];
-        MigrationService service = new MigrationService(image, config, listener, o -> self[0].outcomes.add(o));
-        Server server = NettyServerBuilder.forAddress(listen)
+        MigrationService service = new MigrationService(image, config, listener, o -> self[0].outcomes.add(o), restored);
+        Server server = serverFor(listen, config)
                 .addService(service.definition())
-                .maxInboundMessageSize(config.maxMessageBytes())
                 .build();
         self[0] = new ReceiverServer(server);
+        self[0].service = service;
         server.start();
         return self[0];
+    }
+
+    /** The one place the receiver's transport is configured. */
+    private static NettyServerBuilder serverFor(InetSocketAddress listen, ReceiverConfig config) {
+        return NettyServerBuilder.forAddress(listen)
+                .maxInboundMessageSize(config.maxMessageBytes())
+                // senders may ping every second (--keepalive) to notice a dark link quickly
+                .permitKeepAliveTime(1, TimeUnit.SECONDS);
     }
 
     public InetSocketAddress address() {
@@ -48,6 +64,7 @@ public final class ReceiverServer implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        service.shutdown();
         server.shutdown();
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
             server.shutdownNow();

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.Set;
@@ -13,6 +14,7 @@ import tern.common.page.PageGeometry;
 import tern.proto.Accept;
 import tern.proto.BatchAck;
 import tern.proto.Complete;
+import tern.proto.DigestTableChunk;
 import tern.proto.Hello;
 import tern.proto.ImageState;
 import tern.proto.IterationMark;
@@ -23,19 +25,21 @@ import tern.proto.ReceiverMessage;
 import tern.proto.Resync;
 import tern.proto.SenderMessage;
 import tern.proto.Verdict;
+import tern.receiver.image.ResumeFile;
 import tern.receiver.image.TargetImage;
 
 /**
- * One migration as the receiver sees it, fed one message at a time by the stream:
+ * One migration as the receiver sees it, fed one message at a time by its stream:
  *
  * <pre>
  *   AWAIT_HELLO --hello--> RECEIVING --complete--> (roots equal)         --> DONE (verdict ok)
  *                            ^  batches, marks      (image drifted, rounds left) --resync--+
  *                            +-------------------------------------------------------------+
- *                                                   (otherwise)          --> DONE (verdict refused)
+ *                            ^                      (otherwise)          --> DONE (verdict refused)
+ *                            +-- resume (a new stream with the token; {@link #restore}d after a restart)
  * </pre>
  * Any refused message ends the session with a {@link ProtocolException}. Not thread-safe: the
- * stream delivers messages one at a time.
+ * service hands it to one stream at a time, which delivers messages one at a time.
  */
 public final class MigrationSession {
     public static final int PROTOCOL_VERSION = 1;
@@ -43,6 +47,8 @@ public final class MigrationSession {
     static final int MAX_RESYNC_ROUNDS = 3;
     /** Drifted pages reported in one Resync message, well inside the message limit. */
     static final int MAX_RESYNC_PAGES = 65536;
+    /** Digest bytes per DigestTableChunk: well inside any sender's 4 MiB inbound limit. */
+    static final int TABLE_CHUNK_BYTES = 1 << 20;
 
     private enum State { AWAIT_HELLO, RECEIVING, DONE }
 
@@ -60,6 +66,9 @@ public final class MigrationSession {
     private int resyncRounds;
     private long batches;
     private Verdict verdict;
+    private byte[] token;
+    private ResumeFile.Header resumeHeader;
+    private int resumes;
 
     public MigrationSession(Path imagePath, ReceiverConfig config, SessionListener listener) {
         this.imagePath = imagePath;
@@ -113,11 +122,11 @@ public final class MigrationSession {
         return image == null ? 0 : image.pagesAlreadyHeld();
     }
 
-    private Accept onHello(Hello h) throws ProtocolException {
-        if (state != State.AWAIT_HELLO) {
-            throw ProtocolException.invalid("hello: a second hello on the same stream");
-        }
-        migrationId = h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+    /** What a valid hello asks for. */
+    private record Asked(PageGeometry geometry, DigestKind kind, Set<PageEncoding> encodings, int maxBatchPages) {
+    }
+
+    private Asked validate(Hello h) throws ProtocolException {
         if (h.getProtocolVersion() != PROTOCOL_VERSION) {
             throw ProtocolException.precondition("hello.protocol_version: " + Integer.toUnsignedString(h.getProtocolVersion())
                     + " is not spoken here; this receiver speaks version " + PROTOCOL_VERSION);
@@ -167,28 +176,175 @@ public final class MigrationSession {
             throw ProtocolException.precondition("hello.stream_count: " + h.getStreamCount()
                     + " streams (index " + h.getStreamIndex() + "); this receiver supports one stream per migration");
         }
+        return new Asked(new PageGeometry(h.getPageSize(), pageCount), kind, encodings, (int) maxBatchPages);
+    }
+
+    private Accept onHello(Hello h) throws ProtocolException {
+        if (state != State.AWAIT_HELLO) {
+            throw ProtocolException.invalid("hello: a second hello on the same stream");
+        }
+        migrationId = h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+        Asked a = validate(h);
         if (!h.getResumeToken().isEmpty()) {
             throw ProtocolException.precondition("hello.resume_token: this receiver has no migration to resume");
         }
+        long bytes = a.geometry().bytes();
         requireSpace(bytes);
-        PageGeometry geometry = new PageGeometry(h.getPageSize(), pageCount);
         try {
-            image = TargetImage.createZeroed(imagePath, geometry, kind);
+            image = TargetImage.createZeroed(imagePath, a.geometry(), a.kind());
         } catch (IOException | RuntimeException e) {
             throw ProtocolException.precondition("image " + imagePath + ": cannot create " + bytes + " bytes: " + e.getMessage());
         }
+        token = new byte[16];
+        new SecureRandom().nextBytes(token);
+        resumeHeader = new ResumeFile.Header(migrationId, token, a.geometry(), a.kind());
+        unseal();
         hello = h;
-        decoder = new PageBatchDecoder(image, (int) maxBatchPages, encodings);
+        decoder = new PageBatchDecoder(image, a.maxBatchPages(), a.encodings());
         state = State.RECEIVING;
         listener.started(h);
-        byte[] token = new byte[16];
-        new SecureRandom().nextBytes(token);
         return Accept.newBuilder()
                 .setResumeToken(ByteString.copyFrom(token))
                 .setImageState(ImageState.ZEROED)
                 .setWindow(config.window())
                 .setMaxMessageBytes(config.maxMessageBytes())
                 .build();
+    }
+
+    /** Before any page of a stream is stored: a receiver killed from here on rebuilds its table from the image. */
+    private void unseal() throws ProtocolException {
+        try {
+            ResumeFile.writeUnsealed(imagePath, resumeHeader);
+        } catch (IOException e) {
+            throw ProtocolException.precondition("resume file " + ResumeFile.pathFor(imagePath) + ": cannot write: "
+                    + e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- resume
+
+    /**
+     * A restarted receiver's migration, from the resume file next to {@code imagePath}; null when
+     * there is none. The table is the sealed one when the image is as it was sealed, else it is
+     * rebuilt from the image bytes ({@link #restoredTrusted()} says which).
+     */
+    public static MigrationSession restore(Path imagePath, ReceiverConfig config, SessionListener listener)
+            throws IOException {
+        ResumeFile.Loaded l = ResumeFile.load(imagePath);
+        if (l == null) {
+            return null;
+        }
+        MigrationSession s = new MigrationSession(imagePath, config, listener);
+        ResumeFile.Header h = l.header();
+        s.image = TargetImage.openExisting(imagePath, h.geometry(), h.digest());
+        if (l.digests() != null) {
+            s.image.loadTable(l.digests());
+        } else {
+            s.image.rebuildTable();
+        }
+        s.restoredDistrust = l.digests() == null ? l.distrust() : null;
+        s.token = h.token();
+        s.migrationId = h.migrationId();
+        s.resumeHeader = h;
+        s.state = State.RECEIVING;
+        return s;
+    }
+
+    private String restoredDistrust;
+
+    /** For a restored session: null when the sealed table was trusted, else why it was rebuilt from the image. */
+    public String restoredDistrust() {
+        return restoredDistrust;
+    }
+
+    public int digestLength() {
+        return image.table().digestLength();
+    }
+
+    /** Whether this migration can be resumed (accepted, not yet decided) and {@code t} is its token; constant time. */
+    public boolean tokenMatches(ByteString t) {
+        return state == State.RECEIVING && token != null && MessageDigest.isEqual(token, t.toByteArray());
+    }
+
+    /** Checks a resuming hello against this migration without changing anything. */
+    public void checkResume(Hello h) throws ProtocolException {
+        Asked a = validate(h);
+        PageGeometry g = image.geometry();
+        if (a.geometry().pageSize() != g.pageSize() || a.geometry().pages() != g.pages()) {
+            throw ProtocolException.precondition("hello.page_count: resuming migration " + migrationId + " of "
+                    + g.pages() + " pages of " + g.pageSize() + " B, not " + a.geometry().pages() + " of "
+                    + a.geometry().pageSize() + " B");
+        }
+        if (a.kind() != resumeHeader.digest()) {
+            throw ProtocolException.precondition("hello.digest: resuming migration " + migrationId + " digested with "
+                    + resumeHeader.digest().cliName() + ", not " + a.kind().cliName());
+        }
+    }
+
+    /**
+     * Continues this migration on a new stream (after {@link #checkResume}): the stream's batches
+     * number from 1 again and it announces its iteration with a mark; the table follows the Accept.
+     */
+    public Accept resume(Hello h) throws ProtocolException {
+        checkResume(h);
+        Asked a = validate(h);
+        unseal();
+        decoder = new PageBatchDecoder(image, a.maxBatchPages(), a.encodings());
+        if (hello == null) {
+            hello = h;
+        }
+        lastSequence = 0;
+        iteration = 0;
+        lastMarked = 0;
+        resumes++;
+        return Accept.newBuilder()
+                .setResumeToken(ByteString.copyFrom(token))
+                .setImageState(ImageState.FROM_TABLE)
+                .setWindow(config.window())
+                .setMaxMessageBytes(config.maxMessageBytes())
+                .build();
+    }
+
+    /** Streams that resumed this migration. */
+    public int resumes() {
+        return resumes;
+    }
+
+    /** The table from {@code firstPage}: the digests of what the image holds, computed here (invariant 3). */
+    public DigestTableChunk tableChunk(int firstPage) {
+        int len = image.table().digestLength();
+        int n = Math.min(image.table().pages() - firstPage, TABLE_CHUNK_BYTES / len);
+        return DigestTableChunk.newBuilder()
+                .setFirstPage(firstPage)
+                .setDigests(ByteString.copyFrom(image.table().raw(), firstPage * len, n * len))
+                .setLast(firstPage + n == image.table().pages())
+                .build();
+    }
+
+    /**
+     * The stream was lost: seal the table with the image's identity so that a receiver restarted
+     * from here trusts it (unless the image changes meanwhile). Failing that, the file stays
+     * unsealed and a restart rebuilds the table; the error is returned for the log.
+     */
+    public String suspend() {
+        if (image == null || resumeHeader == null) {
+            return null;
+        }
+        try {
+            ResumeFile.writeSealed(imagePath, resumeHeader, image);
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "cannot seal " + ResumeFile.pathFor(imagePath) + ": " + e.getMessage();
+        }
+    }
+
+    /** The migration is over (verified or failed for good): nothing is left to resume. */
+    public void forget() {
+        try {
+            ResumeFile.delete(imagePath);
+        } catch (IOException ignored) {
+            // a stale resume file names a token no sender will present; deleting it is only tidiness
+        }
     }
 
     /** Refuses now, rather than failing a write half-way, when the image cannot fit where it goes. */

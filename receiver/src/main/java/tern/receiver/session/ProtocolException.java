@@ -21,6 +21,11 @@ public final class ProtocolException extends Exception {
         return new ProtocolException(Status.Code.FAILED_PRECONDITION, message);
     }
 
+    /** A resume token that is not the held migration's: the stream may not touch it. */
+    public static ProtocolException denied(String message) {
+        return new ProtocolException(Status.Code.PERMISSION_DENIED, message);
+    }
+
     public Status toStatus() {
         return Status.fromCode(code).withDescription(getMessage());
     }

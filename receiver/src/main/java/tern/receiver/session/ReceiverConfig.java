@@ -1,11 +1,22 @@
 package tern.receiver.session;
 
-/** Limits a receiver enforces on every migration. */
-public record ReceiverConfig(int maxMessageBytes, int window, long maxImageBytes) {
+import java.time.Duration;
+
+/**
+ * Limits a receiver enforces on every migration, and how long it holds a migration whose stream
+ * was lost for its sender to resume (zero: not held, the migration fails with its stream).
+ */
+public record ReceiverConfig(int maxMessageBytes, int window, long maxImageBytes, Duration resumeTimeout) {
+    public static final Duration DEFAULT_RESUME_TIMEOUT = Duration.ofSeconds(60);
+
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 << 20;
     public static final int DEFAULT_WINDOW = 16;
 
     public static ReceiverConfig defaults() {
-        return new ReceiverConfig(DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_WINDOW, Long.MAX_VALUE);
+        return new ReceiverConfig(DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_WINDOW, Long.MAX_VALUE, DEFAULT_RESUME_TIMEOUT);
+    }
+
+    public ReceiverConfig withResumeTimeout(Duration d) {
+        return new ReceiverConfig(maxMessageBytes, window, maxImageBytes, d);
     }
 }

@@ -1,5 +1,6 @@
 package tern.receiver.session;
 
+import java.time.Duration;
 import tern.proto.Hello;
 import tern.proto.Phase;
 
@@ -12,6 +13,14 @@ public interface SessionListener {
     }
 
     default void drift(long pages) {
+    }
+
+    /** The stream feeding the migration was lost; it is held for a resume for at most {@code timeout}. */
+    default void suspended(String migrationId, String why, Duration timeout) {
+    }
+
+    /** A stream presenting the migration's token took it over ({@code resumes} so far). */
+    default void resumed(String migrationId, int resumes) {
     }
 
     SessionListener NONE = new SessionListener() {
