@@ -2,6 +2,8 @@ package tern.common.stats;
 
 /**
  * Figures of one iteration, each counted by the code path that did the work (invariant 5).
+ * {@code reconnects} counts the resumes after a lost connection during the iteration, and
+ * {@code pagesResent} the pages sent again because a resume showed the receiver lacked them.
  * A null count was not measured ({@code --audit off}, or a workload that cannot tell the causes apart).
  */
 public record IterationStats(
@@ -23,7 +25,9 @@ public record IterationStats(
         long bytesOnWire,
         long ackBytes,
         long durationMs,
-        Double dirtyRate) {
+        Double dirtyRate,
+        int reconnects,
+        long pagesResent) {
 
     public Double falseDirtyShare() {
         return pagesFalseDirty == null || pagesDirty == 0 ? null : (double) pagesFalseDirty / pagesDirty;
@@ -51,6 +55,8 @@ public record IterationStats(
                 .put("bytes_on_wire", bytesOnWire)
                 .put("ack_bytes", ackBytes)
                 .put("duration_ms", durationMs)
-                .put("dirty_rate", dirtyRate);
+                .put("dirty_rate", dirtyRate)
+                .put("reconnects", reconnects)
+                .put("pages_resent", pagesResent);
     }
 }

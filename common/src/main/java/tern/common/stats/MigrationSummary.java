@@ -30,7 +30,9 @@ public record MigrationSummary(
         long bytesOnWire,
         long ackBytes,
         Long oracleBytes,
-        String rootDigest) {
+        String rootDigest,
+        int reconnects,
+        long pagesResent) {
 
     public Json toJson() {
         return Json.object()
@@ -60,6 +62,8 @@ public record MigrationSummary(
                 .put("bytes_on_wire", bytesOnWire)
                 .put("ack_bytes", ackBytes)
                 .put("oracle_bytes", oracleBytes)
-                .put("root_digest", rootDigest);
+                .put("root_digest", rootDigest)
+                .put("reconnects", reconnects)
+                .put("pages_resent", pagesResent);
     }
 }

@@ -139,6 +139,8 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         private final ServerCallStreamObserver<ReceiverMessage> out;
         /** The migration this stream feeds, once its hello was accepted. */
         private Held attached;
+        /** The session a first message opened, accepted or not: names a refused stream's outcome. */
+        private MigrationSession candidate;
         // Guards against requesting twice: set when a message was handled while outbound was not ready.
         private boolean wantMore;
         private boolean ended;
@@ -179,6 +181,9 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                     return;
                 }
                 ReceiverMessage reply;
+                if (attached == null && candidate == null) {
+                    candidate = new MigrationSession(imagePath, config, listener);
+                }
                 try {
                     String undecodable = parser.undecodableReason(msg);
                     if (undecodable != null) {
@@ -222,17 +227,17 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
 
         /** A stream's first message: a new migration's hello, or a resuming one with the held migration's token. */
         private ReceiverMessage first(SenderMessage msg) throws ProtocolException {
+            MigrationSession s = candidate;
             if (!msg.hasHello()) {
                 // the session names what came before the hello ("batch: received before hello")
-                return new MigrationSession(imagePath, config, listener).handle(msg);
+                return s.handle(msg);
             }
             Hello h = msg.getHello();
             if (h.getResumeToken().isEmpty()) {
                 if (held != null) {
-                    throw ProtocolException.precondition("hello: this receiver holds migration " + held.session.migrationId()
-                            + "; only a stream presenting its resume_token may continue it");
+                    throw ProtocolException.precondition("hello: a migration is already in progress on this receiver ("
+                            + held.session.migrationId() + "); only a stream presenting its resume_token may continue it");
                 }
-                MigrationSession s = new MigrationSession(imagePath, config, listener);
                 ReceiverMessage accept;
                 try {
                     accept = s.handle(msg);
@@ -279,11 +284,19 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
             }
         }
 
-        /** A refused message: the stream ends, and with it the migration it feeds (not one it failed to join). */
+        /**
+         * A refused message: the stream ends, and with it the migration it feeds. A stream refused
+         * before it fed one is a failed migration of its own, unless another is held: a stranger's
+         * stream must not end (or even be reported as) the migration the receiver holds.
+         */
         private void refuse(String reason, Status status) {
             ended = true;
-            if (attached != null && attached.owner == this) {
-                end(attached, MigrationOutcome.failed(reason, attached.session), true);
+            if (attached != null) {
+                if (attached.owner == this) {
+                    end(attached, MigrationOutcome.failed(reason, attached.session), true);
+                }
+            } else if (held == null && candidate != null) {
+                onOutcome.accept(MigrationOutcome.failed(reason, candidate));
             }
             out.onError(status.asRuntimeException());
         }

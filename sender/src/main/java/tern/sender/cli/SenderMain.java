@@ -143,6 +143,15 @@ public final class SenderMain implements Callable<Integer> {
     @Option(names = "--window", defaultValue = "16", description = "Unacknowledged batches at most (default: ${DEFAULT-VALUE}).")
     int window;
 
+    @Option(names = "--resume-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "60s",
+            description = "After a lost connection, keep reconnecting with the migration's token this long, then fail;"
+                    + " 0s fails at once (default: ${DEFAULT-VALUE}).")
+    Duration resumeTimeout;
+
+    @Option(names = "--keepalive", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "30s",
+            description = "Ping interval and timeout: a dark link is noticed after about twice this (default: ${DEFAULT-VALUE}).")
+    Duration keepalive;
+
     @Option(names = "--migration-id", description = "Name for logs (default: generated).")
     String migrationId;
 
@@ -178,8 +187,9 @@ public final class SenderMain implements Callable<Integer> {
                             + cfg.digest().cliName());
                 }
                 MigrationResult result;
-                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
-                    result = new PrecopyLoop(source, cfg, channel, quiet ? tern.sender.engine.EngineListener.NONE : progress).run();
+                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES, keepalive)) {
+                    result = new PrecopyLoop(source, cfg, channel, quiet ? tern.sender.engine.EngineListener.NONE : progress,
+                            resumeTimeout).run();
                 } catch (MigrationFailure f) {
                     if (stats != null && f.partial() != null) {
                         StatsFile.write(stats, f.partial());
@@ -208,6 +218,12 @@ public final class SenderMain implements Callable<Integer> {
     }
 
     private EngineConfig engineConfig() {
+        if (resumeTimeout.isNegative()) {
+            throw new IllegalArgumentException("--resume-timeout must not be negative");
+        }
+        if (keepalive.toMillis() < 1_000) {
+            throw new IllegalArgumentException("--keepalive " + keepalive.toMillis() + "ms: at least 1s");
+        }
         if (!PageGeometry.validPageSize(pageSize)) {
             throw new IllegalArgumentException("--page-size " + pageSize + " is not a power of two in 512..65536");
         }

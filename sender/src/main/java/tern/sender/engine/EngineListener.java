@@ -18,6 +18,10 @@ public interface EngineListener {
     default void message(String line) {
     }
 
+    /** The migration resumed after a lost connection ({@code reconnects} so far); {@code lacking} pages go again. */
+    default void resumed(int reconnects, long lacking) {
+    }
+
     EngineListener NONE = new EngineListener() {
     };
 }

@@ -19,6 +19,8 @@ final class IterationCounters {
     long payloadBytes;
     long oraclePages;
     long ackMismatches;
+    int reconnects;
+    long resent;
     long startNanos;
     long wireStart;
     long ackStart;
@@ -31,7 +33,8 @@ final class IterationCounters {
         this.dirtyRate = dirtyRate;
         falseDirty = falseDirtyBeforeRead = falseDirtySilent = 0;
         sent = skipped = zero = xbzrleHits = xbzrleMisses = xbzrleOverflows = 0;
-        payloadBytes = oraclePages = ackMismatches = 0;
+        payloadBytes = oraclePages = ackMismatches = resent = 0;
+        reconnects = 0;
         startNanos = System.nanoTime();
         wireStart = wire;
         ackStart = acks;
@@ -48,6 +51,6 @@ final class IterationCounters {
                 hashed && causes ? falseDirtySilent : null,
                 sent, skipped, zero, xbzrleHits, xbzrleMisses, xbzrleOverflows, payloadBytes,
                 oraclePages, ackMismatches, wire - wireStart, acks - ackStart,
-                (System.nanoTime() - startNanos) / 1_000_000, dirtyRate);
+                (System.nanoTime() - startNanos) / 1_000_000, dirtyRate, reconnects, resent);
     }
 }

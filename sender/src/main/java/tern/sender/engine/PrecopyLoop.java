@@ -1,6 +1,9 @@
 package tern.sender.engine;
 
+import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import tern.common.digest.PageDigest;
@@ -10,10 +13,12 @@ import tern.common.page.PageGeometry;
 import tern.common.page.ZeroPage;
 import tern.common.stats.IterationStats;
 import tern.common.stats.MigrationSummary;
+import tern.common.units.Durations;
 import tern.common.xbzrle.XbzrleCodec;
 import tern.proto.Accept;
 import tern.proto.BatchAck;
 import tern.proto.Complete;
+import tern.proto.DigestTableChunk;
 import tern.proto.Hello;
 import tern.proto.ImageState;
 import tern.proto.IterationMark;
@@ -79,7 +84,26 @@ public final class PrecopyLoop {
     private long resyncPages;
     private long lastAckNanos;
 
+    /** Null: a lost connection fails the migration. Else how long to keep trying to resume it. */
+    private final Duration resumeTimeout;
+    private ByteString resumeToken;
+    private int reconnects;
+    /** Bumped by each resume: a pass in progress starts over from page 0 to pick up pages put back. */
+    private int resumeEpoch;
+    /** Pages a resume found the receiver lacking; counted as resent when next sent. */
+    private final PageBitmap resendPending;
+
     public PrecopyLoop(MemorySource source, EngineConfig cfg, MigrationChannel channel, EngineListener listener) {
+        this(source, cfg, channel, listener, null);
+    }
+
+    /**
+     * @param resumeTimeout how long to keep reconnecting after the connection is lost (presenting
+     *                      the migration's token), or null to fail the migration at once
+     */
+    public PrecopyLoop(MemorySource source, EngineConfig cfg, MigrationChannel channel, EngineListener listener,
+                       Duration resumeTimeout) {
+        this.resumeTimeout = resumeTimeout == null || resumeTimeout.isZero() ? null : resumeTimeout;
         PageGeometry g = source.geometry();
         this.source = source;
         this.cfg = cfg;
@@ -107,6 +131,7 @@ public final class PrecopyLoop {
         this.encoder = new PageBatchEncoder(cfg.batchPages(), pageSize);
         this.limiter = new BandwidthLimiter(cfg.bandwidthBytesPerSecond());
         this.ackDigests = new byte[cfg.batchPages() * digestLength];
+        this.resendPending = this.resumeTimeout != null ? new PageBitmap(pages) : null;
     }
 
     private boolean hashes() {
@@ -143,7 +168,7 @@ public final class PrecopyLoop {
                         if (bitmap.nextSetBit(0) < 0) {
                             break;
                         }
-                        if (extra == MAX_FINAL_PASSES) {
+                        if (extra >= MAX_FINAL_PASSES + reconnects) { // a resume may put pages back: not a disagreement
                             throw new MigrationFailure("receiver kept acknowledging digests that differ from what was sent");
                         }
                         pass();
@@ -209,6 +234,29 @@ public final class PrecopyLoop {
 
     private void open() throws MigrationChannel.ChannelException, InterruptedException, MigrationFailure {
         channel.open();
+        channel.send(SenderMessage.newBuilder().setHello(hello()).build());
+        ReceiverMessage reply = channel.take();
+        if (!reply.hasAccept()) {
+            throw new MigrationFailure("receiver answered hello with " + reply.getKindCase() + " instead of accept");
+        }
+        Accept a = reply.getAccept();
+        if (a.getImageState() != ImageState.ZEROED) {
+            throw new MigrationFailure("receiver offers image state " + a.getImageState() + "; this sender starts from a zeroed image only");
+        }
+        resumeToken = a.getResumeToken();
+        window = Math.max(1, Math.min(cfg.window(), a.getWindow() == 0 ? cfg.window() : a.getWindow()));
+        ring = new InFlight[window];
+        for (int i = 0; i < window; i++) {
+            ring[i] = new InFlight(cfg.batchPages());
+        }
+        if (sent != null) {
+            // A new image holds zero pages: that is the latest version the receiver has of each.
+            digest.digest(ByteBuffer.allocate(pageSize), current, 0);
+            sent.digests.fill(current);
+        }
+    }
+
+    private Hello.Builder hello() {
         Hello.Builder h = Hello.newBuilder()
                 .setProtocolVersion(PROTOCOL_VERSION)
                 .setMigrationId(cfg.migrationId())
@@ -223,31 +271,12 @@ public final class PrecopyLoop {
         if (cfg.xbzrle()) {
             h.addEncodings(PageEncoding.XBZRLE);
         }
-        channel.send(SenderMessage.newBuilder().setHello(h).build());
-        ReceiverMessage reply = channel.take();
-        if (!reply.hasAccept()) {
-            throw new MigrationFailure("receiver answered hello with " + reply.getKindCase() + " instead of accept");
-        }
-        Accept a = reply.getAccept();
-        if (a.getImageState() != ImageState.ZEROED) {
-            throw new MigrationFailure("receiver offers image state " + a.getImageState() + "; this sender starts from a zeroed image only");
-        }
-        window = Math.max(1, Math.min(cfg.window(), a.getWindow() == 0 ? cfg.window() : a.getWindow()));
-        ring = new InFlight[window];
-        for (int i = 0; i < window; i++) {
-            ring[i] = new InFlight(cfg.batchPages());
-        }
-        if (sent != null) {
-            // A new image holds zero pages: that is the latest version the receiver has of each.
-            digest.digest(ByteBuffer.allocate(pageSize), current, 0);
-            sent.digests.fill(current);
-        }
+        return h;
     }
 
     private void beginIteration(long pagesDirty, Double dirtyRate) throws Exception {
         String name = phaseName(phase);
-        channel.send(SenderMessage.newBuilder()
-                .setMark(IterationMark.newBuilder().setIteration(iteration).setPhase(phase)).build());
+        send(mark()); // a resume instead re-announces this iteration itself
         it.start(iteration, name, pagesDirty, dirtyRate, meter.outbound(), meter.inbound());
         listener.beforePass(iteration, name);
     }
@@ -259,10 +288,25 @@ public final class PrecopyLoop {
         return s;
     }
 
-    /** One pass over the bitmap. Bits are cleared when their batch is handed to the transport. */
+    private SenderMessage mark() {
+        return SenderMessage.newBuilder()
+                .setMark(IterationMark.newBuilder().setIteration(iteration).setPhase(phase)).build();
+    }
+
+    /**
+     * One pass over the bitmap. Bits are cleared when their batch is handed to the transport. A
+     * resume puts pages back anywhere in the bitmap, so the pass then starts over from page 0.
+     */
     private void pass() throws Exception {
-        for (int p = bitmap.nextSetBit(0); p >= 0; p = bitmap.nextSetBit(p + 1)) {
+        int epoch = resumeEpoch;
+        for (int p = bitmap.nextSetBit(0); p >= 0; ) {
             capture(p);
+            if (epoch != resumeEpoch) {
+                epoch = resumeEpoch;
+                p = bitmap.nextSetBit(0);
+            } else {
+                p = bitmap.nextSetBit(p + 1);
+            }
         }
     }
 
@@ -281,6 +325,10 @@ public final class PrecopyLoop {
         scratch.put(source.page(p));
         scratch.flip();
         source.afterCapture(p);
+        boolean resend = resendPending != null && resendPending.get(p);
+        if (resend) {
+            resendPending.clear(p);
+        }
 
         boolean same = false;
         if (sent != null) {
@@ -309,6 +357,9 @@ public final class PrecopyLoop {
             it.oraclePages++;
         }
         encode(p);
+        if (resend) {
+            it.resent++;
+        }
         if (sent != null) {
             sent.sent(p, current, 0, nextSequence);
         }
@@ -360,12 +411,20 @@ public final class PrecopyLoop {
             return;
         }
         while (inFlight >= window) {
-            handle(channel.take());
+            ReceiverMessage m = take();
+            if (m != null) {
+                handle(m);
+            }
+        }
+        if (encoder.empty()) {
+            return; // a resume while waiting dropped the batch; its pages are still dirty
         }
         limiter.awaitTurn();
         long before = meter.outbound();
         int seq = nextSequence++;
-        channel.send(encoder.build(seq, iteration));
+        if (!send(encoder.build(seq, iteration))) {
+            return;
+        }
         limiter.sent(meter.outbound() - before);
         InFlight f = ring[(ringHead + inFlight) % window];
         f.sequence = seq;
@@ -379,7 +438,7 @@ public final class PrecopyLoop {
         inFlight++;
         encoder.reset();
         ReceiverMessage m;
-        while ((m = channel.poll()) != null) {
+        while ((m = poll()) != null) {
             handle(m);
         }
         listener.batchSent(iteration, it.sent, it.skipped, it.pagesDirty, meter.outbound() - it.wireStart);
@@ -387,7 +446,10 @@ public final class PrecopyLoop {
 
     private void drainAll() throws Exception {
         while (inFlight > 0) {
-            handle(channel.take());
+            ReceiverMessage m = take();
+            if (m != null) {
+                handle(m);
+            }
         }
     }
 
@@ -429,6 +491,168 @@ public final class PrecopyLoop {
         ringHead = (ringHead + 1) % window;
         inFlight--;
         lastAckNanos = System.nanoTime();
+    }
+
+    // ---------------------------------------------------------------- the channel, resuming on loss
+
+    /** Sends {@code m}; false when the connection was lost and the migration resumed instead (m is dropped). */
+    private boolean send(SenderMessage m) throws Exception {
+        try {
+            channel.send(m);
+            return true;
+        } catch (MigrationChannel.ChannelException e) {
+            resume(e);
+            return false;
+        }
+    }
+
+    /** The next reply; null when the connection was lost and the migration resumed (nothing is in flight then). */
+    private ReceiverMessage take() throws Exception {
+        try {
+            return channel.take();
+        } catch (MigrationChannel.ChannelException e) {
+            resume(e);
+            return null;
+        }
+    }
+
+    private ReceiverMessage poll() throws Exception {
+        try {
+            return channel.poll();
+        } catch (MigrationChannel.ChannelException e) {
+            resume(e);
+            return null;
+        }
+    }
+
+    /**
+     * The connection was lost: reconnect with back-off, presenting the migration's token, until
+     * the receiver accepts or --resume-timeout runs out; then take its table as the latest version
+     * it holds of every page ({@link #reconcile}). Batches in flight are forgotten (their pages
+     * are dirty again where the table shows they did not arrive) and the stream starts over at
+     * sequence 1 with a mark for the current iteration. The source keeps running meanwhile.
+     */
+    private void resume(MigrationChannel.ChannelException cause) throws Exception {
+        if (resumeTimeout == null || resumeToken == null || !cause.resumable()) {
+            throw new MigrationFailure(cause.getMessage());
+        }
+        listener.message("connection lost (" + cause.getMessage() + "); resuming, for up to "
+                + Durations.format(resumeTimeout));
+        long start = System.nanoTime();
+        long deadline = start + resumeTimeout.toNanos();
+        long backoffMs = 50;
+        String last = cause.getMessage();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                channel.reconnect();
+                channel.open();
+                channel.send(SenderMessage.newBuilder().setHello(hello().setResumeToken(resumeToken)).build());
+                ReceiverMessage reply = channel.take(Math.max(1, deadline - System.nanoTime()));
+                if (!reply.hasAccept() || reply.getAccept().getImageState() != ImageState.FROM_TABLE) {
+                    throw new MigrationFailure("receiver answered a resuming hello with " + reply.getKindCase()
+                            + (reply.hasAccept() ? " of image state " + reply.getAccept().getImageState() : ""));
+                }
+                long lacking = reconcile(deadline);
+                channel.send(mark());
+                reconnects++;
+                it.reconnects++;
+                resumeEpoch++;
+                listener.message("resumed after " + attempt + " attempt(s) in " + (System.nanoTime() - start) / 1_000_000
+                        + " ms (reconnect " + reconnects + "): the receiver lacks " + lacking + " pages sent; resending them");
+                listener.resumed(reconnects, lacking);
+                return;
+            } catch (MigrationChannel.ChannelException e) {
+                if (!e.resumable()) {
+                    throw new MigrationFailure("could not resume: " + e.getMessage());
+                }
+                last = e.getMessage();
+            }
+            if (System.nanoTime() + backoffMs * 1_000_000 >= deadline) {
+                throw new MigrationFailure("could not resume within --resume-timeout " + Durations.format(resumeTimeout)
+                        + " (" + attempt + " attempts): " + last);
+            }
+            // back-off between connection attempts: a real wait, not a synchronisation
+            Thread.sleep(backoffMs);
+            backoffMs = Math.min(backoffMs * 2, 2_000);
+        }
+    }
+
+    /**
+     * Reads the receiver's table (DigestTableChunks in page order) and makes it the sender's view
+     * of what the receiver holds (invariant 3). A page whose digest differs from the latest version
+     * sent did not arrive (its batch was in flight) or was changed behind a restarted receiver: it
+     * is dirty again and its XBZRLE entry is dropped, since a delta must be taken against what the
+     * receiver holds. Entries of pages in unacknowledged batches are dropped whatever the table
+     * says. Without sent digests (--audit off in sync-clear/reconcile) the table is compared with
+     * the source's current bytes instead, and the whole XBZRLE cache is dropped.
+     *
+     * @return the pages put back
+     */
+    private long reconcile(long deadline) throws Exception {
+        if (cache != null) {
+            for (int i = 0; i < inFlight; i++) {
+                InFlight f = ring[(ringHead + i) % window];
+                for (int j = 0; j < f.count; j++) {
+                    cache.invalidate(f.pages[j]);
+                }
+            }
+            if (sent == null) {
+                cache.clear();
+            }
+        }
+        ringHead = 0;
+        inFlight = 0;
+        nextSequence = 1;
+        encoder.reset(); // its pages' bits are still set: the pass sends them again
+        long lacking = 0;
+        byte[] d = null;
+        for (long next = 0; ; ) {
+            ReceiverMessage m = channel.take(Math.max(1, deadline - System.nanoTime()));
+            if (!m.hasTable()) {
+                throw new MigrationFailure("receiver sent " + m.getKindCase() + " instead of its digest table");
+            }
+            DigestTableChunk c = m.getTable();
+            int bytes = c.getDigests().size();
+            if (c.getFirstPage() != next || bytes % digestLength != 0 || next + bytes / digestLength > pages) {
+                throw new MigrationFailure("receiver's digest table chunk at page " + c.getFirstPage() + " ("
+                        + bytes + " bytes) does not continue page " + next + " of " + pages);
+            }
+            if (d == null || d.length < bytes) {
+                d = new byte[bytes];
+            }
+            c.getDigests().copyTo(d, 0);
+            int first = (int) next;
+            for (int i = 0; i < bytes / digestLength; i++) {
+                int p = first + i;
+                boolean holds;
+                if (sent != null) {
+                    holds = sent.digests.matches(p, d, i * digestLength);
+                    if (holds) {
+                        sent.acknowledged(p);
+                    } else {
+                        sent.receiverHolds(p, d, i * digestLength);
+                    }
+                } else {
+                    digest.digest(source.page(p), current, 0);
+                    holds = Arrays.equals(current, 0, digestLength, d, i * digestLength, (i + 1) * digestLength);
+                }
+                if (!holds) {
+                    bitmap.set(p);
+                    resendPending.set(p);
+                    if (cache != null) {
+                        cache.invalidate(p);
+                    }
+                    lacking++;
+                }
+            }
+            next += bytes / digestLength;
+            if (c.getLast()) {
+                if (next != pages) {
+                    throw new MigrationFailure("receiver's digest table ends at page " + next + " of " + pages);
+                }
+                return lacking;
+            }
+        }
     }
 
     /** ORs what was dirtied since the last fetch into the bitmap. */
@@ -475,19 +699,47 @@ public final class PrecopyLoop {
 
     /** Sends the source's root and answers the receiver's resync requests until its verdict. */
     private Verdict complete() throws Exception {
-        for (int round = 0; ; round++) {
-            channel.send(SenderMessage.newBuilder().setComplete(Complete.newBuilder()
-                    .setRootDigest(com.google.protobuf.ByteString.copyFrom(sourceRoot()))
-                    .setLastSequence(nextSequence - 1)).build());
-            ReceiverMessage reply = channel.take();
+        byte[] root = sourceRoot();
+        for (int round = 0; ; ) {
+            if (bitmap.nextSetBit(0) >= 0) {
+                // a resume found pages the receiver lacks (the source is paused): send them first
+                resendAfterResume();
+                continue;
+            }
+            if (!send(SenderMessage.newBuilder().setComplete(Complete.newBuilder()
+                    .setRootDigest(ByteString.copyFrom(root))
+                    .setLastSequence(nextSequence - 1)).build())) {
+                continue;
+            }
+            ReceiverMessage reply = take();
+            if (reply == null) {
+                continue;
+            }
             if (reply.hasVerdict()) {
                 return reply.getVerdict();
             }
             if (!reply.hasResync() || round == MAX_RESYNC_ROUNDS) {
                 throw new MigrationFailure("receiver answered completion with " + reply.getKindCase());
             }
+            round++;
             resync(reply.getResync());
         }
+    }
+
+    /** A pass of its own (phase resync) over the pages a resume during completion put back. */
+    private void resendAfterResume() throws Exception {
+        iteration++;
+        phase = Phase.RESYNC;
+        beginIteration(bitmap.cardinality(), null);
+        for (int extra = 0; bitmap.nextSetBit(0) >= 0; extra++) {
+            if (extra >= MAX_FINAL_PASSES + reconnects) {
+                throw new MigrationFailure("receiver kept acknowledging digests that differ from what was sent");
+            }
+            pass();
+            flush();
+            drainAll();
+        }
+        endIteration();
     }
 
     /** The image drifted from what the receiver stored: record what it holds and resend those pages. */
@@ -515,9 +767,14 @@ public final class PrecopyLoop {
         iteration++;
         phase = Phase.RESYNC;
         beginIteration(r.getPageIndexesCount(), null);
-        pass();
-        flush();
-        drainAll();
+        for (int extra = 0; bitmap.nextSetBit(0) >= 0; extra++) {
+            if (extra >= MAX_FINAL_PASSES + reconnects) {
+                throw new MigrationFailure("receiver kept acknowledging digests that differ from what was sent");
+            }
+            pass();
+            flush();
+            drainAll();
+        }
         endIteration();
     }
 
@@ -556,8 +813,9 @@ public final class PrecopyLoop {
 
     private MigrationSummary summary(boolean verified, String error, boolean converged, long totalNanos,
                                      Long downtimeNanos, Long verifyNanos, String root, Long alreadyHeld) {
-        long sentPages = 0, skipped = 0, falseDirty = 0, zero = 0, hits = 0, payload = 0, oracle = 0;
+        long sentPages = 0, skipped = 0, falseDirty = 0, zero = 0, hits = 0, payload = 0, oracle = 0, resent = 0;
         for (IterationStats s : iterations) {
+            resent += s.pagesResent();
             sentPages += s.pagesSent();
             skipped += s.pagesSkipped();
             falseDirty += s.pagesFalseDirty() == null ? 0 : s.pagesFalseDirty();
@@ -571,7 +829,7 @@ public final class PrecopyLoop {
                 downtimeNanos == null ? null : downtimeNanos / 1_000_000,
                 verifyNanos == null ? null : verifyNanos / 1_000_000, pageSize, pages, sentPages, skipped, hashes() ? falseDirty : null, zero, hits,
                 ackMismatches, resyncPages, alreadyHeld, payload, meter.outbound(), meter.inbound(),
-                hashes() ? oracle * pageSize : null, root);
+                hashes() ? oracle * pageSize : null, root, reconnects, resent);
     }
 
     static String phaseName(Phase p) {

@@ -7,7 +7,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ClientCalls;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import tern.proto.MigrationGrpc;
@@ -22,7 +24,12 @@ import tern.proto.SenderMessage;
  * sending while a window's worth is unacknowledged.
  */
 public final class MigrationChannel implements AutoCloseable {
-    private final ManagedChannel channel;
+    public static final Duration DEFAULT_KEEPALIVE = Duration.ofSeconds(30);
+
+    private final InetSocketAddress to;
+    private final int maxInboundBytes;
+    private final Duration keepalive;
+    private ManagedChannel channel;
     private final WireMeter meter = new WireMeter();
     private final Object lock = new Object();
     private final ArrayDeque<ReceiverMessage> inbox = new ArrayDeque<>();
@@ -30,20 +37,56 @@ public final class MigrationChannel implements AutoCloseable {
     private Status failure;
     private boolean receiverDone;
 
-    private MigrationChannel(ManagedChannel channel) {
-        this.channel = channel;
+    private MigrationChannel(InetSocketAddress to, int maxInboundBytes, Duration keepalive) {
+        this.to = to;
+        this.maxInboundBytes = maxInboundBytes;
+        this.keepalive = keepalive;
+        this.channel = build();
     }
 
     public static MigrationChannel connect(InetSocketAddress to, int maxInboundBytes) {
-        ManagedChannel ch = NettyChannelBuilder.forAddress(to.getHostString(), to.getPort())
+        return connect(to, maxInboundBytes, DEFAULT_KEEPALIVE);
+    }
+
+    /**
+     * @param keepalive ping interval and ping timeout: a link that went dark (no reset) is noticed
+     *                  after about twice this, and the migration resumes
+     */
+    public static MigrationChannel connect(InetSocketAddress to, int maxInboundBytes, Duration keepalive) {
+        return new MigrationChannel(to, maxInboundBytes, keepalive);
+    }
+
+    /** The one place the sender's transport is configured. */
+    private ManagedChannel build() {
+        long keepaliveMs = Math.max(1_000, keepalive.toMillis());
+        return NettyChannelBuilder.forAddress(to.getHostString(), to.getPort())
                 .usePlaintext()
                 // Batches wrap the encoder's reusable buffer without copying; retry buffering would
                 // keep references to it past onNext, so retries are off (a migration resumes instead).
                 .disableRetry()
                 .maxInboundMessageSize(maxInboundBytes)
-                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveTime(keepaliveMs, TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(keepaliveMs, TimeUnit.MILLISECONDS)
+                // a SYN into a dark link would otherwise wait for the kernel's retries (minutes)
+                .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, keepaliveMs))
                 .build();
-        return new MigrationChannel(ch);
+    }
+
+    /**
+     * Drops the transport and everything queued on it and builds a new one; {@link #open()} then
+     * starts a new stream. The wire meter keeps counting across. A fresh channel rather than the
+     * old one's own reconnection: the old one would wait out gRPC's reconnect back-off, and the
+     * migration has its own (bounded by --resume-timeout).
+     */
+    public void reconnect() {
+        channel.shutdownNow();
+        synchronized (lock) {
+            inbox.clear();
+            failure = null;
+            receiverDone = false;
+            out = null;
+        }
+        channel = build();
     }
 
     public WireMeter meter() {
@@ -119,6 +162,25 @@ public final class MigrationChannel implements AutoCloseable {
         }
     }
 
+    /** The next reply, waiting at most {@code nanos}; a silent receiver counts as a lost connection. */
+    public ReceiverMessage take(long nanos) throws ChannelException, InterruptedException {
+        long deadline = System.nanoTime() + nanos;
+        synchronized (lock) {
+            while (inbox.isEmpty()) {
+                failIfBroken();
+                if (receiverDone) {
+                    throw new ChannelException("receiver closed the stream without a verdict");
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ChannelException("no reply from the receiver within " + nanos / 1_000_000 + " ms", true);
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+            return inbox.poll();
+        }
+    }
+
     /** The next reply if one has arrived, else null. */
     public ReceiverMessage poll() throws ChannelException {
         synchronized (lock) {
@@ -135,23 +197,39 @@ public final class MigrationChannel implements AutoCloseable {
         out.onCompleted();
     }
 
-    /** Ends the stream with an error the receiver will see as a cancellation. */
+    /**
+     * Gives up on the migration: a half-close before completion, which the receiver reads as "the
+     * sender gave up" and ends the migration, where a cancelled or broken stream would be held for
+     * a resume.
+     */
     public void abort(String why) {
         if (out != null) {
-            out.onError(Status.CANCELLED.withDescription(why).asRuntimeException());
+            try {
+                out.onCompleted();
+            } catch (RuntimeException e) {
+                // the call already ended: the receiver has seen the stream go
+            }
         }
     }
 
     private void failIfBroken() throws ChannelException {
         if (failure != null) {
-            throw new ChannelException(describe(failure));
+            throw new ChannelException(describe(failure), resumable(failure));
         }
+    }
+
+    /** The connection failed, not the receiver's judgement: a reset, a keepalive timeout, a refused connect. */
+    private static boolean resumable(Status s) {
+        return switch (s.getCode()) {
+            case UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, UNKNOWN -> true;
+            default -> false;
+        };
     }
 
     static String describe(Status s) {
         String what = switch (s.getCode()) {
             case UNAVAILABLE -> "receiver unreachable or connection lost";
-            case INVALID_ARGUMENT, FAILED_PRECONDITION -> "receiver refused";
+            case INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED -> "receiver refused";
             default -> "stream failed";
         };
         return what + ": " + s.getCode() + (s.getDescription() != null ? ": " + s.getDescription() : "")
@@ -168,8 +246,20 @@ public final class MigrationChannel implements AutoCloseable {
 
     /** The stream failed or the receiver refused; the message says which and why. */
     public static final class ChannelException extends Exception {
+        private final boolean resumable;
+
         public ChannelException(String message) {
+            this(message, false);
+        }
+
+        public ChannelException(String message, boolean resumable) {
             super(message);
+            this.resumable = resumable;
+        }
+
+        /** The connection was lost (not a refusal): a migration with a resume token may reconnect. */
+        public boolean resumable() {
+            return resumable;
         }
     }
 }
