@@ -1,0 +1,112 @@
+package tern.sender.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A TCP proxy in front of the receiver that can reset every connection through it, as a
+ * middlebox or `ss -K` does: both sockets are closed with SO_LINGER 0, so each side gets a RST and
+ * whatever either side had in flight through the proxy is lost.
+ */
+final class ResettingProxy implements AutoCloseable {
+    private final ServerSocket listener;
+    private final int targetPort;
+    private final List<Socket[]> pairs = new ArrayList<>();
+    private final Thread acceptor;
+    private int resets;
+
+    ResettingProxy(int targetPort) throws IOException {
+        this.targetPort = targetPort;
+        this.listener = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
+        this.acceptor = new Thread(this::acceptLoop, "proxy-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    InetSocketAddress address() {
+        return InetSocketAddress.createUnresolved("127.0.0.1", listener.getLocalPort());
+    }
+
+    private void acceptLoop() {
+        while (!listener.isClosed()) {
+            try {
+                Socket in = listener.accept();
+                Socket out = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                in.setTcpNoDelay(true);
+                out.setTcpNoDelay(true);
+                synchronized (this) {
+                    pairs.add(new Socket[] {in, out});
+                }
+                pump(in, out);
+                pump(out, in);
+            } catch (IOException e) {
+                // closed, or the receiver refused: the sender sees its connection fail and retries
+            }
+        }
+    }
+
+    private static void pump(Socket from, Socket to) {
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[64 * 1024];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    out.write(buf, 0, n);
+                }
+            } catch (IOException e) {
+                // reset or closed
+            } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+            }
+        }, "proxy-pump");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Resets every open connection; returns how many. */
+    synchronized int resetAll() {
+        int n = 0;
+        for (Socket[] p : pairs) {
+            if (!p[0].isClosed()) {
+                n++;
+            }
+            for (Socket s : p) {
+                try {
+                    s.setSoLinger(true, 0);
+                } catch (IOException e) {
+                    // already closed
+                }
+                closeQuietly(s);
+            }
+        }
+        pairs.clear();
+        resets++;
+        return n;
+    }
+
+    synchronized int resets() {
+        return resets;
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        listener.close();
+        resetAll();
+    }
+}
