@@ -1,0 +1,238 @@
+package tern.receiver;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import tern.proto.Accept;
+import tern.proto.DigestTableChunk;
+import tern.proto.Hello;
+import tern.proto.ImageState;
+import tern.proto.Phase;
+import tern.proto.ReceiverMessage;
+import tern.proto.Verdict;
+import tern.receiver.server.MigrationOutcome;
+import tern.receiver.server.ReceiverServer;
+import tern.receiver.session.MigrationSession;
+import tern.receiver.session.ReceiverConfig;
+import tern.receiver.session.SessionListener;
+
+/**
+ * Resume as the receiver sees it, over real loopback gRPC: a lost stream leaves the migration
+ * held; a stream with a wrong token or none is refused without touching it; the right token gets
+ * the table (in chunks: this image's table is over 1 MiB) and continues to a verified end. And a
+ * restarted receiver: a sealed table is trusted only while the image is as it was sealed.
+ * Digests are computed here with the JDK, independently of the code under test.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ResumeProtocolTest {
+    static final int PAGE = BadInputTest.PAGE;
+    /** 40,000 pages of SHA-256: a 1.28 MB table, more than one chunk. The image is sparse. */
+    static final int PAGES = 40_000;
+
+    @TempDir
+    Path dir;
+    final List<RawPeer> peers = new ArrayList<>();
+    final List<ReceiverServer> servers = new ArrayList<>();
+    final BlockingQueue<String> suspended = new LinkedBlockingQueue<>();
+
+    final SessionListener events = new SessionListener() {
+        @Override
+        public void suspended(String migrationId, String why, Duration timeout) {
+            suspended.add(migrationId);
+        }
+    };
+
+    @AfterEach
+    void stop() throws Exception {
+        for (RawPeer p : peers) {
+            p.close();
+        }
+        for (ReceiverServer s : servers) {
+            s.close();
+        }
+    }
+
+    ReceiverServer start(Path image, MigrationSession restored) throws Exception {
+        ReceiverServer s = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), image, ReceiverConfig.defaults(),
+                events, restored);
+        servers.add(s);
+        return s;
+    }
+
+    RawPeer peer(ReceiverServer s) {
+        RawPeer p = new RawPeer(s.port());
+        peers.add(p);
+        return p;
+    }
+
+    static Hello.Builder hello() {
+        return BadInputTest.hello().setPageCount(PAGES).setMigrationId("resume-test");
+    }
+
+    /** Accepts a new migration, stores page 2 and loses the stream; returns the token. */
+    ByteString startAndLose(ReceiverServer s) throws Exception {
+        RawPeer p = peer(s);
+        p.send(BadInputTest.msg(hello()));
+        ReceiverMessage r = p.next();
+        assertTrue(r.hasAccept(), r::toString);
+        assertEquals(ImageState.ZEROED, r.getAccept().getImageState());
+        ByteString token = r.getAccept().getResumeToken();
+        assertEquals(16, token.size(), "a 128-bit random token");
+        p.send(new BadInputTest.Batch(1).raw(2, BadInputTest.pattern(1)).build());
+        BadInputTest.expectAck(p, 1, BadInputTest.pattern(1));
+        p.close(); // the connection goes: the receiver must hold the migration, not end it
+        assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "migration held for a resume");
+        return token;
+    }
+
+    @Test
+    void onlyTheTokenResumesAndTheTableFollowsInChunks() throws Exception {
+        Path image = dir.resolve("image.bin");
+        ReceiverServer s = start(image, null);
+        ByteString token = startAndLose(s);
+
+        RawPeer wrong = peer(s);
+        wrong.send(BadInputTest.msg(hello().setResumeToken(ByteString.copyFrom(new byte[16]))));
+        wrong.expectError(Status.Code.PERMISSION_DENIED, "hello.resume_token");
+        RawPeer none = peer(s);
+        none.send(BadInputTest.msg(hello()));
+        none.expectError(Status.Code.FAILED_PRECONDITION, "already in progress", "resume_token");
+        RawPeer otherGeometry = peer(s);
+        otherGeometry.send(BadInputTest.msg(hello().setPageCount(PAGES - 1).setResumeToken(token)));
+        otherGeometry.expectError(Status.Code.FAILED_PRECONDITION, "hello.page_count");
+
+        RawPeer p = peer(s);
+        p.send(BadInputTest.msg(hello().setResumeToken(token)));
+        ReceiverMessage r = p.next();
+        assertTrue(r.hasAccept(), r::toString);
+        Accept a = r.getAccept();
+        assertEquals(ImageState.FROM_TABLE, a.getImageState());
+        assertEquals(token, a.getResumeToken());
+        byte[] table = readTable(p);
+        byte[] zero = BadInputTest.sha256(new byte[PAGE]);
+        for (int page = 0; page < PAGES; page++) {
+            byte[] want = page == 2 ? BadInputTest.sha256(BadInputTest.pattern(1)) : zero;
+            int at = page;
+            assertArrayEquals(want, java.util.Arrays.copyOfRange(table, page * 32, page * 32 + 32), () -> "table page " + at);
+        }
+
+        // a resumed stream states its iteration and numbers its batches from 1 again
+        p.send(BadInputTest.mark(1, Phase.BULK));
+        p.send(new BadInputTest.Batch(1).raw(5, BadInputTest.pattern(5)).build());
+        BadInputTest.expectAck(p, 1, BadInputTest.pattern(5));
+        byte[] model = new byte[PAGES * PAGE];
+        System.arraycopy(BadInputTest.pattern(1), 0, model, 2 * PAGE, PAGE);
+        System.arraycopy(BadInputTest.pattern(5), 0, model, 5 * PAGE, PAGE);
+        byte[] root = BadInputTest.rootOf(model);
+        p.send(BadInputTest.complete(root, 1));
+        ReceiverMessage v = p.next();
+        assertTrue(v.hasVerdict(), v::toString);
+        Verdict verdict = v.getVerdict();
+        assertTrue(verdict.getOk(), verdict::getReason);
+        // the refused streams reported no outcome: the first one is this migration's, verified
+        MigrationOutcome o = s.awaitOutcome();
+        assertTrue(o.verified(), o::toString);
+        assertEquals("resume-test", o.migrationId());
+        assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
+    }
+
+    /** The whole table, checking the chunks are in order, without gaps, and more than one. */
+    static byte[] readTable(RawPeer p) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        int chunks = 0;
+        while (true) {
+            ReceiverMessage m = p.next();
+            assertTrue(m.hasTable(), () -> "expected a table chunk, got " + m.getKindCase());
+            DigestTableChunk c = m.getTable();
+            assertEquals(all.size() / 32, c.getFirstPage(), "chunks follow each other");
+            all.writeBytes(c.getDigests().toByteArray());
+            chunks++;
+            if (c.getLast()) {
+                break;
+            }
+        }
+        assertEquals(PAGES * 32, all.size(), "one digest per page");
+        assertTrue(chunks >= 2, "a 1.28 MB table comes in more than one chunk: " + chunks);
+        return all.toByteArray();
+    }
+
+    @Test
+    void restartedReceiverTrustsASealedTableOnlyWhileTheImageIsUnchanged() throws Exception {
+        Path image = dir.resolve("image.bin");
+        ReceiverServer first = start(image, null);
+        ByteString token = startAndLose(first);
+        first.close();
+        servers.remove(first);
+
+        MigrationSession trusted = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+        assertNotNull(trusted, "a held migration leaves a resume file");
+        assertNull(trusted.restoredDistrust(), "sealed and untouched: trusted");
+        assertArrayEquals(BadInputTest.sha256(BadInputTest.pattern(1)), digestOf(trusted, 2));
+        trusted.close();
+
+        // written through write(2) while the receiver is down
+        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(BadInputTest.pattern(77)), 9L * PAGE);
+        }
+        MigrationSession rebuilt = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+        assertNotNull(rebuilt.restoredDistrust(), "a changed image is not trusted");
+        assertTrue(rebuilt.restoredDistrust().contains("changed"), rebuilt.restoredDistrust());
+        assertArrayEquals(BadInputTest.sha256(BadInputTest.pattern(77)), digestOf(rebuilt, 9), "rebuilt from the bytes");
+        assertArrayEquals(BadInputTest.sha256(BadInputTest.pattern(1)), digestOf(rebuilt, 2));
+
+        // the restarted receiver serves the resume with the rebuilt table
+        ReceiverServer second = start(image, rebuilt);
+        RawPeer p = peer(second);
+        p.send(BadInputTest.msg(hello().setResumeToken(token)));
+        assertEquals(ImageState.FROM_TABLE, p.next().getAccept().getImageState());
+        byte[] table = readTable(p);
+        assertArrayEquals(BadInputTest.sha256(BadInputTest.pattern(77)), java.util.Arrays.copyOfRange(table, 9 * 32, 10 * 32));
+        p.close();
+        assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "sealed again on loss");
+        second.close();
+        servers.remove(second);
+
+        // a store through a shared mapping, the way a guest's RAM file is written
+        MigrationSession again = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+        assertNull(again.restoredDistrust(), "resealed after the resume: trusted again");
+        again.close();
+        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_WRITE, 11L * PAGE, PAGE);
+            m.put(100, (byte) 0x5a);
+            m.force();
+        }
+        MigrationSession mapped = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+        assertNotNull(mapped.restoredDistrust(), "a store through a mapping is noticed");
+        byte[] page11 = new byte[PAGE];
+        page11[100] = 0x5a;
+        assertArrayEquals(BadInputTest.sha256(page11), digestOf(mapped, 11));
+        mapped.close();
+    }
+
+    static byte[] digestOf(MigrationSession s, int page) {
+        DigestTableChunk c = s.tableChunk(0);
+        return c.getDigests().substring(page * 32, page * 32 + 32).toByteArray();
+    }
+}
