@@ -1,0 +1,128 @@
+package tern.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A receiver process killed with SIGKILL in the middle of a migration and started again on the
+ * same image and address: the sender, which kept its source running and kept reconnecting, resumes
+ * with its token; the restarted receiver rebuilt its table from the image bytes (it died
+ * mid-stream, so its resume file was unsealed). Pages changed in the image while the receiver was
+ * down are found at the resume, not at completion (no resync), and resent. The image ends
+ * byte-identical to the paused source.
+ *
+ * <p>Synchronised on the processes' own lines: the kill follows the sender's "iteration 1" line
+ * (iterations take about 2 s each at the capped bandwidth, and the run is forced to 3 of them), the
+ * changes follow the receiver's death, the sender's resume follows the restart.
+ */
+class ReceiverRestartIT {
+    private static final int PAGES = 2048; // 8 MiB: about 2 s per pass at 4 MiB/s
+    private static final int PAGE_SIZE = PageWriterProcess.PAGE_SIZE;
+    private static final int[] CHANGED = {3, 100, 517, 1024, 1500, 2000, 2046, 2047};
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image (.+)");
+
+    @TempDir
+    Path dir;
+    private Path shmDir;
+    private final List<ItProcess> processes = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        for (ItProcess p : processes) {
+            p.close();
+        }
+        ItProcess.deleteTree(shmDir);
+    }
+
+    private ItProcess start(String name, List<String> command) throws IOException {
+        ItProcess p = ItProcess.start(name, dir, command);
+        processes.add(p);
+        return p;
+    }
+
+    private String outputs() {
+        StringBuilder b = new StringBuilder("\n");
+        for (ItProcess p : processes) {
+            b.append(p.outputs());
+        }
+        return b.toString();
+    }
+
+    @Test
+    void killedReceiverRestartsResumesAndChangedPagesAreResent() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            shmDir = Files.createTempDirectory(shm, "tern-it-");
+        }
+        Path source = (shmDir != null ? shmDir : dir).resolve("source.ram");
+        Path image = dir.resolve("image.ram");
+        Path stats = dir.resolve("stats.jsonl");
+
+        ItProcess receiver = start("receiver", ItProcess.launcher("tern-receiver",
+                "--listen", "127.0.0.1:0", "--image", image.toString()));
+        Matcher m = LISTENING.matcher(receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT));
+        assertTrue(m.matches(), outputs());
+        String port = m.group(1);
+
+        ItProcess writer = start("writer", ItProcess.javaMain(PageWriterProcess.class,
+                source.toString(), Integer.toString(PAGES), "1000", "7"));
+        writer.awaitStdoutLine("ready"::equals, ItProcess.TIMEOUT);
+        ItProcess sender = start("sender", ItProcess.launcher("tern-sender",
+                "--to", "127.0.0.1:" + port, "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
+                "--bandwidth", "4MiB", "--downtime-limit", "0ms", "--max-iterations", "3",
+                "--resume-timeout", "60s", "--stats", stats.toString()));
+
+        sender.awaitStdoutLine(l -> l.startsWith("iteration 1 (bulk)"), ItProcess.TIMEOUT);
+        receiver.close(); // SIGKILL, mid-migration
+        assertTrue(Files.exists(Path.of(image + ".tern-resume")), "the killed receiver left its resume file" + outputs());
+
+        byte[] foreign = new byte[PAGE_SIZE];
+        Arrays.fill(foreign, (byte) 0xEE);
+        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.WRITE)) {
+            for (int p : CHANGED) {
+                ch.write(ByteBuffer.wrap(foreign), (long) p * PAGE_SIZE);
+            }
+        }
+
+        ItProcess restarted = start("receiver-restarted", ItProcess.launcher("tern-receiver",
+                "--listen", "127.0.0.1:" + port, "--image", image.toString()));
+        String held = restarted.awaitStdoutLine(l -> l.startsWith("image "), ItProcess.TIMEOUT);
+        assertTrue(held.contains("rebuilt from the image bytes"), "killed mid-stream: the table is rebuilt: " + held);
+        sender.awaitStdoutLine(l -> l.startsWith("resumed after"), ItProcess.TIMEOUT);
+
+        assertEquals(0, sender.awaitExit(), "sender exit code" + outputs());
+        assertEquals(0, restarted.awaitExit(), "restarted receiver exit code" + outputs());
+        assertTrue(restarted.stdout().contains("resumed (resume 1)"), outputs());
+
+        long mismatch = Files.mismatch(source, image);
+        if (mismatch != -1) {
+            fail("image differs from the paused source at byte " + mismatch + " (page " + mismatch / PAGE_SIZE + ")"
+                    + outputs());
+        }
+        List<Map<String, String>> lines = FlatJson.readLines(stats);
+        Map<String, String> summary = lines.get(lines.size() - 1);
+        assertEquals("true", summary.get("verified"), summary.toString());
+        assertEquals("1", summary.get("reconnects"), "one reconnect: " + summary);
+        long resent = Long.parseLong(summary.get("pages_resent"));
+        assertTrue(resent >= CHANGED.length, "the " + CHANGED.length + " changed pages are resent: " + summary);
+        assertEquals("0", summary.get("resync_pages"), "found at the resume, not at completion: " + summary);
+        assertTrue(Files.notExists(Path.of(image + ".tern-resume")), "a verified migration leaves no resume file");
+    }
+}
