@@ -59,7 +59,14 @@ public final class ReceiverMain implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
+    /** Held, so the setting outlives a garbage collection of an unreferenced logger. */
+    private static final java.util.logging.Logger NETTY_STREAMS =
+            java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler");
+
     public static void main(String[] args) {
+        // A reset connection makes netty log each of its dead streams with a stack trace; the
+        // receiver says itself what happened to the migration ("stream ... lost").
+        NETTY_STREAMS.setLevel(java.util.logging.Level.SEVERE);
         System.exit(Cli.run(new ReceiverMain(), args));
     }
 
