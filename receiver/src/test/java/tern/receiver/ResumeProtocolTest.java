@@ -158,6 +158,34 @@ class ResumeProtocolTest {
         assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
     }
 
+    @Test
+    void theRightTokenReplacesAStreamTheReceiverStillThinksAlive() throws Exception {
+        Path image = dir.resolve("image.bin");
+        ReceiverServer s = start(image, null);
+        RawPeer stale = peer(s);
+        stale.send(BadInputTest.msg(hello()));
+        ByteString token = stale.next().getAccept().getResumeToken();
+        stale.send(new BadInputTest.Batch(1).raw(2, BadInputTest.pattern(1)).build());
+        BadInputTest.expectAck(stale, 1, BadInputTest.pattern(1));
+        // no reset reached the receiver (a dark link): the first stream is still open when the sender comes back
+        RawPeer fresh = peer(s);
+        fresh.send(BadInputTest.msg(hello().setResumeToken(token)));
+        assertEquals(ImageState.FROM_TABLE, fresh.next().getAccept().getImageState());
+        stale.expectError(Status.Code.ABORTED, "replaced by a stream that resumed migration resume-test");
+        readTable(fresh);
+        // the new stream continues the migration where the stale one left it
+        fresh.send(BadInputTest.mark(1, Phase.BULK));
+        fresh.send(new BadInputTest.Batch(1).raw(5, BadInputTest.pattern(5)).build());
+        BadInputTest.expectAck(fresh, 1, BadInputTest.pattern(5));
+        byte[] model = new byte[PAGES * PAGE];
+        System.arraycopy(BadInputTest.pattern(1), 0, model, 2 * PAGE, PAGE);
+        System.arraycopy(BadInputTest.pattern(5), 0, model, 5 * PAGE, PAGE);
+        fresh.send(BadInputTest.complete(BadInputTest.rootOf(model), 1));
+        assertTrue(fresh.next().getVerdict().getOk());
+        assertTrue(s.awaitOutcome().verified());
+        assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
+    }
+
     /** The whole table, checking the chunks are in order, without gaps, and more than one. */
     static byte[] readTable(RawPeer p) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
