@@ -276,8 +276,9 @@ public final class PrecopyLoop {
 
     private void beginIteration(long pagesDirty, Double dirtyRate) throws Exception {
         String name = phaseName(phase);
-        send(mark()); // a resume instead re-announces this iteration itself
+        // counters first: a resume while the mark goes out is this iteration's
         it.start(iteration, name, pagesDirty, dirtyRate, meter.outbound(), meter.inbound());
+        send(mark()); // a resume instead re-announces this iteration itself
         listener.beforePass(iteration, name);
     }
 
