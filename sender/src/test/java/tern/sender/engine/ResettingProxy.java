@@ -21,6 +21,7 @@ final class ResettingProxy implements AutoCloseable {
     private final List<Socket[]> pairs = new ArrayList<>();
     private final Thread acceptor;
     private int resets;
+    private boolean refusing;
 
     ResettingProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -38,6 +39,13 @@ final class ResettingProxy implements AutoCloseable {
         while (!listener.isClosed()) {
             try {
                 Socket in = listener.accept();
+                synchronized (this) {
+                    if (refusing) {
+                        in.setSoLinger(true, 0);
+                        in.close();
+                        continue;
+                    }
+                }
                 Socket out = new Socket(InetAddress.getLoopbackAddress(), targetPort);
                 in.setTcpNoDelay(true);
                 out.setTcpNoDelay(true);
@@ -90,6 +98,11 @@ final class ResettingProxy implements AutoCloseable {
         pairs.clear();
         resets++;
         return n;
+    }
+
+    /** From now on every connection is reset as soon as it is accepted: the receiver is unreachable. */
+    synchronized void refuseFromNow() {
+        refusing = true;
     }
 
     synchronized int resets() {

@@ -2,11 +2,14 @@ package tern.sender.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,6 +61,34 @@ class ResumeTest {
             assertEquals(s.pagesResent(), resetter.lacking, "resent pages are those the resumes found missing");
             assertArrayEquals(w.snapshot(), rx.imageBytes(), "image differs from the paused source");
             assertEquals(s.rootDigest(), o.rootDigest());
+        }
+    }
+
+    @Test
+    void givesUpAfterTheResumeTimeoutAndLeavesTheSourceRunning() throws Exception {
+        try (Loopback rx = new Loopback(dir);
+             ResettingProxy proxy = new ResettingProxy(rx.server.port());
+             SyntheticWorkload w = Configs.workload(WorkloadPattern.MIXED, 1024, 1.0, 0.5, 3)) {
+            EngineListener unreachable = new EngineListener() {
+                int batches;
+
+                @Override
+                public void batchSent(int iteration, long pagesSent, long pagesSkipped, long pagesDirty, long wireBytes) {
+                    if (++batches == 10) {
+                        proxy.refuseFromNow();
+                        proxy.resetAll();
+                    }
+                }
+            };
+            MigrationFailure f;
+            try (MigrationChannel ch = MigrationChannel.connect(proxy.address(), ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
+                f = assertThrows(MigrationFailure.class,
+                        () -> new PrecopyLoop(w, Configs.fixed(Mode.DIGEST, false, 3).withBatch(BATCH, WINDOW), ch,
+                                unreachable, Duration.ofSeconds(1)).run());
+            }
+            assertTrue(f.getMessage().contains("could not resume within --resume-timeout 1s"), f.getMessage());
+            assertFalse(w.paused(), "the source keeps running");
+            assertEquals(0, f.partial().summary().reconnects());
         }
     }
 
