@@ -3,7 +3,6 @@ package tern.sender.engine;
 import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import tern.common.digest.PageDigest;
@@ -18,7 +17,6 @@ import tern.common.xbzrle.XbzrleCodec;
 import tern.proto.Accept;
 import tern.proto.BatchAck;
 import tern.proto.Complete;
-import tern.proto.DigestTableChunk;
 import tern.proto.Hello;
 import tern.proto.ImageState;
 import tern.proto.IterationMark;
@@ -92,6 +90,7 @@ public final class PrecopyLoop {
     private int resumeEpoch;
     /** Pages a resume found the receiver lacking; counted as resent when next sent. */
     private final PageBitmap resendPending;
+    private final TableReconciler reconciler;
 
     public PrecopyLoop(MemorySource source, EngineConfig cfg, MigrationChannel channel, EngineListener listener) {
         this(source, cfg, channel, listener, null);
@@ -124,14 +123,17 @@ public final class PrecopyLoop {
         this.scratch = ByteBuffer.allocateDirect(pageSize);
         this.zeroPage = new ZeroPage(pageSize);
         this.bitmap = new PageBitmap(pages);
-        // A scan source needs the sent digests to find dirty pages, whatever --audit says.
-        this.sent = hashes() ? new SentPages(pages, digestLength) : null;
+        // A scan source needs the sent digests to find dirty pages, whatever --audit says; so does
+        // a resume, to tell which pages the receiver's table shows missing.
+        this.sent = hashes() || this.resumeTimeout != null ? new SentPages(pages, digestLength) : null;
         this.cache = cfg.xbzrle() ? new XbzrleCache(cfg.xbzrleCacheBytes(), pageSize) : null;
         this.codec = cfg.xbzrle() ? new XbzrleCodec(pageSize) : null;
         this.encoder = new PageBatchEncoder(cfg.batchPages(), pageSize);
         this.limiter = new BandwidthLimiter(cfg.bandwidthBytesPerSecond());
         this.ackDigests = new byte[cfg.batchPages() * digestLength];
         this.resendPending = this.resumeTimeout != null ? new PageBitmap(pages) : null;
+        this.reconciler = this.resumeTimeout != null
+                ? new TableReconciler(pages, digestLength, sent, bitmap, resendPending, cache) : null;
     }
 
     private boolean hashes() {
@@ -579,13 +581,8 @@ public final class PrecopyLoop {
     }
 
     /**
-     * Reads the receiver's table (DigestTableChunks in page order) and makes it the sender's view
-     * of what the receiver holds (invariant 3). A page whose digest differs from the latest version
-     * sent did not arrive (its batch was in flight) or was changed behind a restarted receiver: it
-     * is dirty again and its XBZRLE entry is dropped, since a delta must be taken against what the
-     * receiver holds. Entries of pages in unacknowledged batches are dropped whatever the table
-     * says. Without sent digests (--audit off in sync-clear/reconcile) the table is compared with
-     * the source's current bytes instead, and the whole XBZRLE cache is dropped.
+     * Forgets the batches in flight (XBZRLE entries of their pages are dropped: unacknowledged)
+     * and reads the receiver's table, in chunks, into the sender's view ({@link TableReconciler}).
      *
      * @return the pages put back
      */
@@ -597,61 +594,19 @@ public final class PrecopyLoop {
                     cache.invalidate(f.pages[j]);
                 }
             }
-            if (sent == null) {
-                cache.clear();
-            }
         }
         ringHead = 0;
         inFlight = 0;
         nextSequence = 1;
         encoder.reset(); // its pages' bits are still set: the pass sends them again
-        long lacking = 0;
-        byte[] d = null;
-        for (long next = 0; ; ) {
+        reconciler.begin();
+        while (true) {
             ReceiverMessage m = channel.take(Math.max(1, deadline - System.nanoTime()));
             if (!m.hasTable()) {
                 throw new MigrationFailure("receiver sent " + m.getKindCase() + " instead of its digest table");
             }
-            DigestTableChunk c = m.getTable();
-            int bytes = c.getDigests().size();
-            if (c.getFirstPage() != next || bytes % digestLength != 0 || next + bytes / digestLength > pages) {
-                throw new MigrationFailure("receiver's digest table chunk at page " + c.getFirstPage() + " ("
-                        + bytes + " bytes) does not continue page " + next + " of " + pages);
-            }
-            if (d == null || d.length < bytes) {
-                d = new byte[bytes];
-            }
-            c.getDigests().copyTo(d, 0);
-            int first = (int) next;
-            for (int i = 0; i < bytes / digestLength; i++) {
-                int p = first + i;
-                boolean holds;
-                if (sent != null) {
-                    holds = sent.digests.matches(p, d, i * digestLength);
-                    if (holds) {
-                        sent.acknowledged(p);
-                    } else {
-                        sent.receiverHolds(p, d, i * digestLength);
-                    }
-                } else {
-                    digest.digest(source.page(p), current, 0);
-                    holds = Arrays.equals(current, 0, digestLength, d, i * digestLength, (i + 1) * digestLength);
-                }
-                if (!holds) {
-                    bitmap.set(p);
-                    resendPending.set(p);
-                    if (cache != null) {
-                        cache.invalidate(p);
-                    }
-                    lacking++;
-                }
-            }
-            next += bytes / digestLength;
-            if (c.getLast()) {
-                if (next != pages) {
-                    throw new MigrationFailure("receiver's digest table ends at page " + next + " of " + pages);
-                }
-                return lacking;
+            if (reconciler.apply(m.getTable())) {
+                return reconciler.lacking();
             }
         }
     }

@@ -39,11 +39,6 @@ final class XbzrleCache {
         data.store(s, src);
     }
 
-    /** Forgets every entry: the receiver's pages can no longer be told apart from what was sent. */
-    void clear() {
-        Arrays.fill(tags, -1);
-    }
-
     void invalidate(int page) {
         int s = page % slots;
         if (tags[s] == page) {
