@@ -69,6 +69,7 @@ public final class MigrationSession {
     private byte[] token;
     private ResumeFile.Header resumeHeader;
     private int resumes;
+    private String restoredDistrust;
 
     public MigrationSession(Path imagePath, ReceiverConfig config, SessionListener listener) {
         this.imagePath = imagePath;
@@ -249,8 +250,6 @@ public final class MigrationSession {
         s.state = State.RECEIVING;
         return s;
     }
-
-    private String restoredDistrust;
 
     /** For a restored session: null when the sealed table was trusted, else why it was rebuilt from the image. */
     public String restoredDistrust() {
