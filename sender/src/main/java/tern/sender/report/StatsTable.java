@@ -34,5 +34,9 @@ public final class StatsTable {
                 ByteSize.format(s.bytesOnWire()), ByteSize.format(s.payloadBytes()),
                 s.oracleBytes() == null ? "unknown" : ByteSize.format(s.oracleBytes()),
                 ByteSize.format(s.ackBytes()), s.rootDigest());
+        if (s.reconnects() > 0) {
+            out.printf(Locale.ROOT, "  resumed after %d lost connections: %d pages resent (%s)%n",
+                    s.reconnects(), s.pagesResent(), ByteSize.format(s.pagesResent() * s.pageSize()));
+        }
     }
 }
