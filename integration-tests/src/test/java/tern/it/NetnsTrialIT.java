@@ -45,7 +45,7 @@ class NetnsTrialIT {
         Path script = Path.of(System.getProperty("tern.home"), "integration-tests", "netns", "tern-netns-trial");
         assertTrue(Files.isExecutable(script), script + " is missing or not executable");
         trial = ItProcess.start("netns-trial", dir, List.of(script.toString(), "--resets", Integer.toString(RESETS),
-                "--hold-down", "3", "--keepalive", "1s", "--memory", "32MiB", "--rate", "200mbit",
+                "--hold-down", "3", "--keepalive", "1s", "--memory", "32MiB", "--rate", "100mbit",
                 "--out", dir.resolve("trial").toString()));
         int rc = trial.awaitExit(Duration.ofSeconds(240));
         if (rc == 77) {
