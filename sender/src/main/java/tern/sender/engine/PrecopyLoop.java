@@ -365,7 +365,7 @@ public final class PrecopyLoop {
         limiter.awaitTurn();
         long before = meter.outbound();
         int seq = nextSequence++;
-        channel.send(encoder.build(seq, iteration));
+        channel.send(encoder.message(seq, iteration));
         limiter.sent(meter.outbound() - before);
         InFlight f = ring[(ringHead + inFlight) % window];
         f.sequence = seq;

@@ -2,14 +2,19 @@ package tern.sender.transport;
 
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ClientCalls;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import tern.common.wire.ProtoWire;
+import tern.common.wire.WireMarshaller;
+import tern.common.wire.WireMessage;
 import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
@@ -22,11 +27,16 @@ import tern.proto.SenderMessage;
  * sending while a window's worth is unacknowledged.
  */
 public final class MigrationChannel implements AutoCloseable {
+    /** The Migrate method with requests that write themselves (page batches skip protobuf's builders). */
+    private static final MethodDescriptor<WireMessage, ReceiverMessage> MIGRATE = MigrationGrpc.getMigrateMethod()
+            .toBuilder(new WireMarshaller(), ProtoUtils.marshaller(ReceiverMessage.getDefaultInstance()))
+            .build();
+
     private final ManagedChannel channel;
     private final WireMeter meter = new WireMeter();
     private final Object lock = new Object();
     private final ArrayDeque<ReceiverMessage> inbox = new ArrayDeque<>();
-    private ClientCallStreamObserver<SenderMessage> out;
+    private ClientCallStreamObserver<WireMessage> out;
     private Status failure;
     private boolean receiverDone;
 
@@ -52,9 +62,9 @@ public final class MigrationChannel implements AutoCloseable {
 
     /** Opens the stream. Replies are then available from {@link #take()}. */
     public void open() {
-        ClientResponseObserver<SenderMessage, ReceiverMessage> in = new ClientResponseObserver<>() {
+        ClientResponseObserver<WireMessage, ReceiverMessage> in = new ClientResponseObserver<>() {
             @Override
-            public void beforeStart(ClientCallStreamObserver<SenderMessage> requestStream) {
+            public void beforeStart(ClientCallStreamObserver<WireMessage> requestStream) {
                 out = requestStream;
                 // Runs on a gRPC thread when the transport can take more; it only wakes the engine.
                 requestStream.setOnReadyHandler(() -> {
@@ -89,11 +99,19 @@ public final class MigrationChannel implements AutoCloseable {
             }
         };
         ClientCalls.asyncBidiStreamingCall(
-                channel.newCall(MigrationGrpc.getMigrateMethod(), CallOptions.DEFAULT.withStreamTracerFactory(meter)), in);
+                channel.newCall(MIGRATE, CallOptions.DEFAULT.withStreamTracerFactory(meter)), in);
     }
 
     /** Sends one message, waiting first until the transport is ready for it. */
     public void send(SenderMessage msg) throws ChannelException, InterruptedException {
+        send(new ProtoWire(msg));
+    }
+
+    /**
+     * Sends one message that writes itself, waiting first until the transport is ready for it.
+     * The message has been written into the transport's buffers when this returns.
+     */
+    public void send(WireMessage msg) throws ChannelException, InterruptedException {
         synchronized (lock) {
             while (!out.isReady()) {
                 failIfBroken();
