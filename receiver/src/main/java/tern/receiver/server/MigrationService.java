@@ -3,7 +3,6 @@ package tern.receiver.server;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -11,7 +10,8 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import tern.proto.MigrationGrpc;
-import tern.proto.ReceiverMessage;
+import tern.common.wire.WireMarshaller;
+import tern.common.wire.WireMessage;
 import tern.proto.SenderMessage;
 import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ProtocolException;
@@ -23,9 +23,11 @@ import tern.receiver.session.SessionListener;
  * (the image is a single file). Inbound flow control is manual, after grpc-java's
  * ManualFlowControlServer: the next message is requested only once the previous one has been
  * stored and acknowledged and the outbound side is ready, so a sender that stops reading acks
- * stops being read, and buffered input stays bounded by one message plus HTTP/2's window.
+ * stops being read, and buffered input stays bounded by one message plus HTTP/2's window. Both
+ * directions skip protobuf's generic paths: inbound messages are parsed in place
+ * ({@link ZeroCopyParser}), acknowledgements write themselves ({@link tern.common.wire.WireMessage}).
  */
-final class MigrationService extends MigrationGrpc.MigrationImplBase {
+final class MigrationService {
     private final Path imagePath;
     private final ReceiverConfig config;
     private final SessionListener listener;
@@ -42,16 +44,15 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
 
     /** The service with the sender's messages parsed in place ({@link ZeroCopyParser}). */
     ServerServiceDefinition definition() {
-        MethodDescriptor<SenderMessage, ReceiverMessage> method = MigrationGrpc.getMigrateMethod()
-                .toBuilder(parser, ProtoUtils.marshaller(ReceiverMessage.getDefaultInstance())).build();
+        MethodDescriptor<SenderMessage, WireMessage> method = MigrationGrpc.getMigrateMethod()
+                .toBuilder(parser, new WireMarshaller()).build();
         return ServerServiceDefinition.builder(MigrationGrpc.SERVICE_NAME)
                 .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::migrate))
                 .build();
     }
 
-    @Override
-    public StreamObserver<SenderMessage> migrate(StreamObserver<ReceiverMessage> responses) {
-        ServerCallStreamObserver<ReceiverMessage> out = (ServerCallStreamObserver<ReceiverMessage>) responses;
+    StreamObserver<SenderMessage> migrate(StreamObserver<WireMessage> responses) {
+        ServerCallStreamObserver<WireMessage> out = (ServerCallStreamObserver<WireMessage>) responses;
         MigrationSession session = new MigrationSession(imagePath, config, listener);
         if (!active.compareAndSet(null, session)) {
             out.onError(Status.FAILED_PRECONDITION
@@ -69,12 +70,12 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
 
     private final class Stream implements StreamObserver<SenderMessage> {
         private final MigrationSession session;
-        private final ServerCallStreamObserver<ReceiverMessage> out;
+        private final ServerCallStreamObserver<WireMessage> out;
         // Guards against requesting twice: set when a message was handled while outbound was not ready.
         private boolean wantMore;
         private boolean ended;
 
-        Stream(MigrationSession session, ServerCallStreamObserver<ReceiverMessage> out) {
+        Stream(MigrationSession session, ServerCallStreamObserver<WireMessage> out) {
             this.session = session;
             this.out = out;
         }
@@ -103,7 +104,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                 if (ended) {
                     return;
                 }
-                ReceiverMessage reply;
+                WireMessage reply;
                 try {
                     String undecodable = parser.undecodableReason(msg);
                     if (undecodable != null) {
