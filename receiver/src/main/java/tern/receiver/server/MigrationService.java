@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import tern.proto.MigrationGrpc;
 import tern.common.wire.WireMarshaller;
+import tern.common.wire.ZeroCopyParser;
 import tern.common.wire.WireMessage;
 import tern.proto.SenderMessage;
 import tern.receiver.session.MigrationSession;
@@ -33,7 +34,8 @@ final class MigrationService {
     private final SessionListener listener;
     private final Consumer<MigrationOutcome> onOutcome;
     private final AtomicReference<MigrationSession> active = new AtomicReference<>();
-    private final ZeroCopyParser parser = new ZeroCopyParser();
+    private final ZeroCopyParser<SenderMessage> parser =
+            new ZeroCopyParser<>(SenderMessage.getDefaultInstance(), () -> SenderMessage.newBuilder().build());
 
     MigrationService(Path imagePath, ReceiverConfig config, SessionListener listener, Consumer<MigrationOutcome> onOutcome) {
         this.imagePath = imagePath;

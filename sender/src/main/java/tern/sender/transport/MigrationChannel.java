@@ -5,7 +5,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ClientCalls;
@@ -15,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import tern.common.wire.ProtoWire;
 import tern.common.wire.WireMarshaller;
 import tern.common.wire.WireMessage;
+import tern.common.wire.ZeroCopyParser;
 import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
@@ -27,11 +27,15 @@ import tern.proto.SenderMessage;
  * sending while a window's worth is unacknowledged.
  */
 public final class MigrationChannel implements AutoCloseable {
-    /** The Migrate method with requests that write themselves (page batches skip protobuf's builders). */
-    private static final MethodDescriptor<WireMessage, ReceiverMessage> MIGRATE = MigrationGrpc.getMigrateMethod()
-            .toBuilder(new WireMarshaller(), ProtoUtils.marshaller(ReceiverMessage.getDefaultInstance()))
+    private final ZeroCopyParser<ReceiverMessage> replies =
+            new ZeroCopyParser<>(ReceiverMessage.getDefaultInstance(), () -> ReceiverMessage.newBuilder().build());
+    /**
+     * The Migrate method with requests that write themselves (page batches skip protobuf's
+     * builders) and replies parsed in place (acknowledged digests are not copied).
+     */
+    private final MethodDescriptor<WireMessage, ReceiverMessage> migrate = MigrationGrpc.getMigrateMethod()
+            .toBuilder(new WireMarshaller(), replies)
             .build();
-
     private final ManagedChannel channel;
     private final WireMeter meter = new WireMeter();
     private final Object lock = new Object();
@@ -39,6 +43,7 @@ public final class MigrationChannel implements AutoCloseable {
     private ClientCallStreamObserver<WireMessage> out;
     private Status failure;
     private boolean receiverDone;
+    private ReceiverMessage current; // the reply last taken: its buffers are released at the next take
 
     private MigrationChannel(ManagedChannel channel) {
         this.channel = channel;
@@ -76,8 +81,14 @@ public final class MigrationChannel implements AutoCloseable {
 
             @Override
             public void onNext(ReceiverMessage msg) {
+                String undecodable = replies.undecodableReason(msg);
                 synchronized (lock) {
-                    inbox.add(msg);
+                    if (undecodable != null) {
+                        replies.release(msg);
+                        failure = Status.INTERNAL.withDescription("receiver sent an undecodable message: " + undecodable);
+                    } else {
+                        inbox.add(msg);
+                    }
                     lock.notifyAll();
                 }
             }
@@ -99,7 +110,7 @@ public final class MigrationChannel implements AutoCloseable {
             }
         };
         ClientCalls.asyncBidiStreamingCall(
-                channel.newCall(MIGRATE, CallOptions.DEFAULT.withStreamTracerFactory(meter)), in);
+                channel.newCall(migrate, CallOptions.DEFAULT.withStreamTracerFactory(meter)), in);
     }
 
     /** Sends one message, waiting first until the transport is ready for it. */
@@ -123,9 +134,14 @@ public final class MigrationChannel implements AutoCloseable {
         out.onNext(msg);
     }
 
-    /** The next reply, waiting for it. */
+    /**
+     * The next reply, waiting for it. An acknowledgement is a view of the transport's buffers,
+     * valid until the next {@code take} or {@code poll} (which give them back); any other reply is
+     * the caller's to keep.
+     */
     public ReceiverMessage take() throws ChannelException, InterruptedException {
         synchronized (lock) {
+            releaseCurrent();
             while (inbox.isEmpty()) {
                 failIfBroken();
                 if (receiverDone) {
@@ -133,18 +149,42 @@ public final class MigrationChannel implements AutoCloseable {
                 }
                 lock.wait();
             }
-            return inbox.poll();
+            return next();
         }
     }
 
-    /** The next reply if one has arrived, else null. */
+    /** The next reply if one has arrived, else null; valid as {@link #take}'s. */
     public ReceiverMessage poll() throws ChannelException {
         synchronized (lock) {
-            ReceiverMessage m = inbox.poll();
-            if (m == null) {
+            releaseCurrent();
+            if (inbox.isEmpty()) {
                 failIfBroken();
+                return null;
             }
+            return next();
+        }
+    }
+
+    private ReceiverMessage next() throws ChannelException {
+        ReceiverMessage m = inbox.poll();
+        if (m.hasAck()) {
+            current = m; // one per batch: read in place, released at the next take
             return m;
+        }
+        // Rare replies (accept, resync, verdict) are copied out so callers may keep their bytes.
+        try {
+            return ReceiverMessage.parseFrom(m.toByteString());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new ChannelException("receiver's " + m.getKindCase() + " could not be copied: " + e.getMessage());
+        } finally {
+            replies.release(m);
+        }
+    }
+
+    private void releaseCurrent() {
+        if (current != null) {
+            replies.release(current);
+            current = null;
         }
     }
 
@@ -178,6 +218,13 @@ public final class MigrationChannel implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        synchronized (lock) {
+            releaseCurrent();
+            for (ReceiverMessage m : inbox) {
+                replies.release(m);
+            }
+            inbox.clear();
+        }
         channel.shutdown();
         if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
             channel.shutdownNow();
