@@ -77,17 +77,12 @@ final class BenchJson {
             mem.add(memoryJson(m));
         }
         j.put("memory", mem);
-        if (memory.size() >= 2) {
-            TernRun lo = memory.get(memory.size() - 2);
-            TernRun hi = memory.get(memory.size() - 1);
-            double g = (hi.imageBytes() - lo.imageBytes()) / (double) GIB;
-            j.put("memory_marginal_per_gib", Json.object()
-                    .put("from_bytes", lo.imageBytes()).put("to_bytes", hi.imageBytes())
-                    .put("sender_vm_hwm", Math.round((hi.sender().vmHwm() - lo.sender().vmHwm()) / g))
-                    .put("sender_rss_anon", Math.round((hi.sender().rssAnon() - lo.sender().rssAnon()) / g))
-                    .put("receiver_vm_hwm", Math.round((hi.receiver().vmHwm() - lo.receiver().vmHwm()) / g))
-                    .put("receiver_rss_anon", Math.round((hi.receiver().rssAnon() - lo.receiver().rssAnon()) / g)));
-        }
+        MemoryMarginal.of(memory).ifPresent(m -> j.put("memory_marginal_per_gib", Json.object()
+                .put("from_bytes", m.lo().imageBytes()).put("to_bytes", m.hi().imageBytes())
+                .put("sender_vm_hwm", Math.round(m.senderVmHwm()))
+                .put("sender_rss_anon", Math.round(m.senderRssAnon()))
+                .put("receiver_vm_hwm", Math.round(m.receiverVmHwm()))
+                .put("receiver_rss_anon", Math.round(m.receiverRssAnon()))));
         j.put("notes", new ArrayList<Object>(r.notes()));
         return j;
     }

@@ -103,17 +103,10 @@ final class BenchReport {
             memRow(b, m, "sender", m.sender());
             memRow(b, m, "receiver", m.receiver());
         }
-        if (memory.size() >= 2) {
-            TernRun lo = memory.get(memory.size() - 2);
-            TernRun hi = memory.get(memory.size() - 1);
-            double g = (hi.imageBytes() - lo.imageBytes()) / (double) GIB;
-            b.append(String.format(Locale.ROOT, "marginal per GiB (%s -> %s): sender VmHWM %.1f MiB, RssAnon %.1f MiB;"
-                            + " receiver VmHWM %.1f MiB, RssAnon %.1f MiB%n",
-                    ByteSize.format(lo.imageBytes()), ByteSize.format(hi.imageBytes()),
-                    (hi.sender().vmHwm() - lo.sender().vmHwm()) / g / MIB, (hi.sender().rssAnon() - lo.sender().rssAnon()) / g / MIB,
-                    (hi.receiver().vmHwm() - lo.receiver().vmHwm()) / g / MIB,
-                    (hi.receiver().rssAnon() - lo.receiver().rssAnon()) / g / MIB));
-        }
+        MemoryMarginal.of(memory).ifPresent(m -> b.append(String.format(Locale.ROOT, "marginal per GiB (%s -> %s):"
+                        + " sender VmHWM %.1f MiB, RssAnon %.1f MiB; receiver VmHWM %.1f MiB, RssAnon %.1f MiB%n",
+                ByteSize.format(m.lo().imageBytes()), ByteSize.format(m.hi().imageBytes()), m.senderVmHwm() / MIB,
+                m.senderRssAnon() / MIB, m.receiverVmHwm() / MIB, m.receiverRssAnon() / MIB)));
     }
 
     private static void row(StringBuilder b, String label, double bps, double tcpBps, Cpu sender, Cpu tcpSender, Cpu receiver,
