@@ -87,6 +87,11 @@ public final class BenchMain implements Callable<Integer> {
                     + " sync-clear-audit-off, sync-clear-audit-off-xxh3-128.")
     List<String> ternConfigs;
 
+    @Option(names = "--alloc",
+            description = "Also profile allocation: one more digest-sha256 run of --size with JFR in both processes;"
+                    + " prints the bytes allocated per page on each side's page path and where.")
+    boolean alloc;
+
     @Option(names = "--keep-logs", description = "Keep the processes' output (images are always deleted).")
     boolean keepLogs;
 
@@ -101,6 +106,8 @@ public final class BenchMain implements Callable<Integer> {
     public static void main(String[] args) {
         System.exit(Cli.run(new BenchMain(), args));
     }
+
+    private AllocationRun allocation;
 
     @Override
     public Integer call() throws Exception {
@@ -151,8 +158,14 @@ public final class BenchMain implements Callable<Integer> {
             notes.addAll(BenchReport.slowPageCacheNotes(throughput, memory));
             BenchResults results = new BenchResults(sizeBytes, warm, buffer, repeat, throughput, memory, notes);
             System.out.print(BenchReport.text(results));
+            if (allocation != null) {
+                System.out.print(allocation.text());
+            }
             System.out.flush();
             result = BenchJson.of(results, dir, shm);
+            if (allocation != null) {
+                result.put("allocation", allocation.json());
+            }
         } finally {
             cleanUp();
             try {
@@ -195,6 +208,9 @@ public final class BenchMain implements Callable<Integer> {
                     TernConfig c = configs.get(i);
                     terns.get(i).add(tern.run(c, c.fileSource() ? source : null, sizeBytes, r));
                 }
+            }
+            if (alloc) {
+                allocation = AllocationRun.run(tern, scratch, source, sizeBytes);
             }
         } finally {
             Files.deleteIfExists(source);

@@ -68,7 +68,13 @@ final class BenchProcesses {
     }
 
     Child start(String name, List<String> cmd, Path run, List<Child.Hook> hooks, boolean stdin) throws IOException {
-        Child c = Child.start(name, cmd, run, hooks, stdin);
+        return start(name, cmd, run, hooks, stdin, java.util.Map.of());
+    }
+
+    /** As {@link #start(String, List, Path, List, boolean)}, with {@code env} added to the child's environment. */
+    Child start(String name, List<String> cmd, Path run, List<Child.Hook> hooks, boolean stdin,
+                java.util.Map<String, String> env) throws IOException {
+        Child c = Child.start(name, cmd, run, hooks, stdin, env);
         live.add(c);
         return c;
     }

@@ -35,6 +35,14 @@ final class TernRuns {
 
     /** One migration of {@code bytes}: from the file {@code source}, or (null) from the sender's idle workload. */
     TernRun run(TernConfig cfg, Path source, long bytes, String tag) throws Exception {
+        return run(cfg, source, bytes, tag, null);
+    }
+
+    /**
+     * As {@link #run(TernConfig, Path, long, String)}; with {@code jfrDir}, each process also
+     * records a JFR profile there ({@code sender.jfr}, {@code receiver.jfr}), written as it exits.
+     */
+    TernRun run(TernConfig cfg, Path source, long bytes, String tag, Path jfrDir) throws Exception {
         scratch.requireDisk(bytes);
         Path run = scratch.runDir("tern-" + cfg.name() + "-" + bytes / MIB + "m-");
         Path image = run.resolve("image.img");
@@ -52,13 +60,14 @@ final class TernRuns {
             ProcSampler.Watch receiverW;
             Child receiver = processes.start("receiver", processes.tool("tern-receiver",
                     "--listen", "127.0.0.1:0", "--image", image.toString()), run,
-                    List.of(marks.hook(BulkMarks.START, l -> l.startsWith("iteration 1 ("))), false);
+                    List.of(marks.hook(BulkMarks.START, l -> l.startsWith("iteration 1 ("))), false, jfr(jfrDir, "receiver"));
             try {
                 int port = BenchProcesses.port(receiver);
                 receiverW = sampler.watch("receiver", receiver.pid());
                 marks.watchReceiver(receiverW);
                 Child sender = processes.start("sender", senderCommand(cfg, source, bytes, port, stats), run,
-                        List.of(marks.hook(BulkMarks.END, l -> l.startsWith("iteration 1 (bulk)"))), false);
+                        List.of(marks.hook(BulkMarks.END, l -> l.startsWith("iteration 1 (bulk)"))), false,
+                        jfr(jfrDir, "sender"));
                 try {
                     senderW = sampler.watch("sender", sender.pid());
                     marks.watchSender(senderW);
@@ -115,6 +124,15 @@ final class TernRuns {
         } finally {
             scratch.doneWith(run);
         }
+    }
+
+    /** The launchers' extra JVM flags that make {@code side} record a profile into {@code dir}. */
+    private static java.util.Map<String, String> jfr(Path dir, String side) {
+        if (dir == null) {
+            return java.util.Map.of();
+        }
+        return java.util.Map.of("TERN_JAVA_EXTRA_OPTS",
+                "-XX:StartFlightRecording=settings=profile,filename=" + dir.resolve(side + ".jfr"));
     }
 
     private List<String> senderCommand(TernConfig cfg, Path source, long bytes, int port, Path stats) {
