@@ -232,6 +232,9 @@ public final class BenchMain implements Callable<Integer> {
         notes.add("TCP runs are warm (best of " + tcpRounds + " whole transfers after a " + ByteSize.format(warm)
                 + " warm-up in the same processes); each Tern run is a fresh pair of processes, as a migration is:"
                 + " its bulk pass includes the JIT compiling Tern's, gRPC's and netty's paths (CPU of JIT threads counts)."
+                + (configs.stream().anyMatch(TernConfig::warm) ? " (**) Warm Tern runs: the same pair of processes"
+                + " migrated the same image once before (receiver --keep-serving, the sender's two migrations in one"
+                + " JVM); the second migration's bulk pass is measured, as TCP's warm transfers are." : "")
                 + (repeat > 1 ? " Each row is the fastest of " + repeat + " rounds (all in the JSON)." : ""));
         notes.add("CPU: utime+stime of each process (all threads) from /proc/PID/stat at the run's marks; Tern's bulk"
                 + " window is from the receiver's line for iteration 1's mark to the sender's line for the end of"

@@ -58,9 +58,17 @@ final class TernRuns {
         try (ProcSampler sampler = new ProcSampler(SAMPLE_MS)) {
             ProcSampler.Watch senderW;
             ProcSampler.Watch receiverW;
-            Child receiver = processes.start("receiver", processes.tool("tern-receiver",
-                    "--listen", "127.0.0.1:0", "--image", image.toString()), run,
-                    List.of(marks.hook(BulkMarks.START, l -> l.startsWith("iteration 1 ("))), false, jfr(jfrDir, "receiver"));
+            // A warm pair migrates the image once before the measured run: the receiver keeps
+            // serving, the sender runs both migrations in one JVM (the first one silent); the marks
+            // are the second run's.
+            int nth = cfg.warm() ? 2 : 1;
+            List<String> receiverCmd = processes.tool("tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
+            if (cfg.warm()) {
+                receiverCmd.addAll(List.of("--keep-serving", "--overwrite"));
+            }
+            Child receiver = processes.start("receiver", receiverCmd, run,
+                    List.of(marks.hook(BulkMarks.START, nth(nth, l -> l.startsWith("iteration 1 (")))), false,
+                    jfr(jfrDir, "receiver"));
             try {
                 int port = BenchProcesses.port(receiver);
                 receiverW = sampler.watch("receiver", receiver.pid());
@@ -73,7 +81,9 @@ final class TernRuns {
                     marks.watchSender(senderW);
                     progress.line("tern " + cfg.name() + tag + ": migrating " + ByteSize.format(bytes) + " ...");
                     BenchProcesses.expectExit(sender, timeout);
-                    BenchProcesses.expectExit(receiver, timeout);
+                    if (!cfg.warm()) {
+                        BenchProcesses.expectExit(receiver, timeout);
+                    } // a warm receiver keeps serving: closing it below ends it
                 } finally {
                     processes.close(sender);
                 }
@@ -126,6 +136,12 @@ final class TernRuns {
         }
     }
 
+    /** Matches the {@code n}th line that {@code p} matches (a hook fires once, at its first match). */
+    private static java.util.function.Predicate<String> nth(int n, java.util.function.Predicate<String> p) {
+        int[] seen = {0};
+        return l -> p.test(l) && ++seen[0] == n;
+    }
+
     /** The launchers' extra JVM flags that make {@code side} record a profile into {@code dir}. */
     private static java.util.Map<String, String> jfr(Path dir, String side) {
         if (dir == null) {
@@ -136,7 +152,9 @@ final class TernRuns {
     }
 
     private List<String> senderCommand(TernConfig cfg, Path source, long bytes, int port, Path stats) {
-        List<String> cmd = new ArrayList<>(processes.tool("tern-sender", "--to", "127.0.0.1:" + port));
+        List<String> cmd = new ArrayList<>(cfg.warm()
+                ? processes.launch("sender", WarmSender.class.getName(), "1", "--to", "127.0.0.1:" + port)
+                : processes.tool("tern-sender", "--to", "127.0.0.1:" + port));
         if (cfg.fileSource()) {
             cmd.addAll(List.of("--source", "file:" + source));
         } else {
