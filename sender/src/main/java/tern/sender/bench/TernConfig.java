@@ -18,9 +18,9 @@ record TernConfig(String name, String label, boolean fileSource, boolean warm, L
                     List.of("--mode", "sync-clear", "--audit", "off", "--digest", "sha256")),
             new TernConfig("sync-clear-audit-off-xxh3-128", "tern sync-clear audit off xxh3 (*)", false, false,
                     List.of("--mode", "sync-clear", "--audit", "off", "--digest", "xxh3-128")),
-            new TernConfig("digest-sha256-warm", "tern digest sha256, warm (**)", true, true,
+            new TernConfig("digest-sha256-warm", "tern warm digest sha256 (**)", true, true,
                     List.of("--mode", "digest", "--digest", "sha256")),
-            new TernConfig("digest-xxh3-128-warm", "tern digest xxh3-128, warm (**)", true, true,
+            new TernConfig("digest-xxh3-128-warm", "tern warm digest xxh3-128 (**)", true, true,
                     List.of("--mode", "digest", "--digest", "xxh3-128")));
 
     /** The configuration of the memory runs: Tern's default, digest sha256. */
