@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import net.openhft.hashing.LongTupleHashFunction;
 import org.bouncycastle.crypto.Digest;
 import org.bouncycastle.crypto.digests.SHA1Digest;
 import org.bouncycastle.crypto.digests.SHA256Digest;
@@ -208,6 +209,26 @@ public class CopyDigestBench {
         s.bc.update(c.region, c.nextOffset(), PAGE);
         bh.consume(s.bc.doFinal(s.out, 0));
         bh.consume(s.out);
+    }
+
+    // ---- the xxHash library Tern used to hash pages with, on byte[] (Tern now hashes in place) ----
+
+    @State(Scope.Thread)
+    public static class Library {
+        final LongTupleHashFunction xx128 = LongTupleHashFunction.xx128();
+        final long[] out = new long[2];
+    }
+
+    @Benchmark
+    public void xxh3LibraryHot(Hot h, Library l, Blackhole bh) {
+        l.xx128.hashBytes(h.heapPage, 0, PAGE, l.out);
+        bh.consume(l.out);
+    }
+
+    @Benchmark
+    public void xxh3LibraryCold(ColdHeap c, Library l, Blackhole bh) {
+        l.xx128.hashBytes(c.region, c.nextOffset(), PAGE, l.out);
+        bh.consume(l.out);
     }
 
     // ---- zero-page check, worst case (every byte read) ----

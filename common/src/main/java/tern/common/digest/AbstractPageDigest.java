@@ -5,9 +5,9 @@ import java.util.Objects;
 
 /**
  * Brings every page to a byte range so each algorithm has a single input path: heap pages are
- * read in place, others are copied into a scratch array kept across calls. The copy costs about
- * 1 % of the cheapest digest here, and the libraries' own ByteBuffer paths either copy anyway
- * or do not work on direct buffers under Java 17 (see {@link Xxh3PageDigest}).
+ * read in place, others are copied into a scratch array kept across calls. The copy of a hot
+ * page costs about a sixth of XXH3 and 3 % of SHA-256, and the libraries' own ByteBuffer paths
+ * either copy anyway or are slower (see {@link Xxh3PageDigest}).
  */
 abstract class AbstractPageDigest implements PageDigest {
     private static final byte[] EMPTY = new byte[0];

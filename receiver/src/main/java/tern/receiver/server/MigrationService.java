@@ -3,7 +3,6 @@ package tern.receiver.server;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -15,6 +14,10 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import tern.common.units.Durations;
+import tern.common.wire.ProtoWire;
+import tern.common.wire.WireMarshaller;
+import tern.common.wire.WireMessage;
+import tern.common.wire.ZeroCopyParser;
 import tern.proto.DigestTableChunk;
 import tern.proto.Hello;
 import tern.proto.MigrationGrpc;
@@ -30,7 +33,9 @@ import tern.receiver.session.SessionListener;
  * file), fed by one stream at a time. Inbound flow control is manual, after grpc-java's
  * ManualFlowControlServer: the next message is requested only once the previous one has been
  * stored and acknowledged and the outbound side is ready, so a sender that stops reading acks
- * stops being read, and buffered input stays bounded by one message plus HTTP/2's window.
+ * stops being read, and buffered input stays bounded by one message plus HTTP/2's window. Both
+ * directions skip protobuf's generic paths: inbound messages are parsed in place
+ * ({@link ZeroCopyParser}), acknowledgements write themselves ({@link WireMessage}).
  *
  * <p>Resume: when the stream feeding the held migration is lost (reset, keepalive timeout,
  * cancelled), the migration is kept, its table sealed on disk, for {@code resumeTimeout}. A new
@@ -43,12 +48,13 @@ import tern.receiver.session.SessionListener;
  * <p>Every stream's callbacks and the held migration are guarded by one lock: at most one stream
  * does work at a time anyway, and one lock cannot deadlock a stream handing over to another.
  */
-final class MigrationService extends MigrationGrpc.MigrationImplBase {
+final class MigrationService {
     private final Path imagePath;
     private final ReceiverConfig config;
     private final SessionListener listener;
     private final Consumer<MigrationOutcome> onOutcome;
-    private final ZeroCopyParser parser = new ZeroCopyParser();
+    private final ZeroCopyParser<SenderMessage> parser =
+            new ZeroCopyParser<>(SenderMessage.getDefaultInstance(), () -> SenderMessage.newBuilder().build());
     private final Object lock = new Object();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "tern-resume-timer");
@@ -74,8 +80,8 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
 
     /** The service with the sender's messages parsed in place ({@link ZeroCopyParser}). */
     ServerServiceDefinition definition() {
-        MethodDescriptor<SenderMessage, ReceiverMessage> method = MigrationGrpc.getMigrateMethod()
-                .toBuilder(parser, ProtoUtils.marshaller(ReceiverMessage.getDefaultInstance())).build();
+        MethodDescriptor<SenderMessage, WireMessage> method = MigrationGrpc.getMigrateMethod()
+                .toBuilder(parser, new WireMarshaller()).build();
         return ServerServiceDefinition.builder(MigrationGrpc.SERVICE_NAME)
                 .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::migrate))
                 .build();
@@ -85,9 +91,8 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         timer.shutdownNow();
     }
 
-    @Override
-    public StreamObserver<SenderMessage> migrate(StreamObserver<ReceiverMessage> responses) {
-        ServerCallStreamObserver<ReceiverMessage> out = (ServerCallStreamObserver<ReceiverMessage>) responses;
+    StreamObserver<SenderMessage> migrate(StreamObserver<WireMessage> responses) {
+        ServerCallStreamObserver<WireMessage> out = (ServerCallStreamObserver<WireMessage>) responses;
         out.disableAutoRequest();
         Stream stream = new Stream(out);
         // onReady runs serialised with onNext; it must only request or send, never block.
@@ -136,7 +141,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
     }
 
     private final class Stream implements StreamObserver<SenderMessage> {
-        private final ServerCallStreamObserver<ReceiverMessage> out;
+        private final ServerCallStreamObserver<WireMessage> out;
         /** The migration this stream feeds, once its hello was accepted. */
         private Held attached;
         /** The session a first message opened, accepted or not: names a refused stream's outcome. */
@@ -147,7 +152,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         /** After a resuming Accept: the next page of the table to send, -1 when none is pending. */
         private int tableNext = -1;
 
-        Stream(ServerCallStreamObserver<ReceiverMessage> out) {
+        Stream(ServerCallStreamObserver<WireMessage> out) {
             this.out = out;
         }
 
@@ -180,7 +185,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                 if (ended) {
                     return;
                 }
-                ReceiverMessage reply;
+                WireMessage reply;
                 if (attached == null && candidate == null) {
                     candidate = new MigrationSession(imagePath, config, listener);
                 }
@@ -226,7 +231,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         }
 
         /** A stream's first message: a new migration's hello, or a resuming one with the held migration's token. */
-        private ReceiverMessage first(SenderMessage msg) throws ProtocolException {
+        private WireMessage first(SenderMessage msg) throws ProtocolException {
             MigrationSession s = candidate;
             if (!msg.hasHello()) {
                 // the session names what came before the hello ("batch: received before hello")
@@ -238,7 +243,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                     throw ProtocolException.precondition("hello: a migration is already in progress on this receiver ("
                             + held.session.migrationId() + "); only a stream presenting its resume_token may continue it");
                 }
-                ReceiverMessage accept;
+                WireMessage accept;
                 try {
                     accept = s.handle(msg);
                 } catch (ProtocolException | RuntimeException e) {
@@ -264,7 +269,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
             if (held.expiry != null) {
                 held.expiry.cancel(false);
             }
-            ReceiverMessage accept = ReceiverMessage.newBuilder().setAccept(held.session.resume(h)).build();
+            WireMessage accept = new ProtoWire(ReceiverMessage.newBuilder().setAccept(held.session.resume(h)).build());
             held.owner = this;
             attached = held;
             tableNext = 0;
@@ -276,7 +281,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         private void sendTable() {
             while (tableNext >= 0 && out.isReady()) {
                 DigestTableChunk c = attached.session.tableChunk(tableNext);
-                out.onNext(ReceiverMessage.newBuilder().setTable(c).build());
+                out.onNext(new ProtoWire(ReceiverMessage.newBuilder().setTable(c).build()));
                 tableNext = c.getLast() ? -1 : tableNext + c.getDigests().size() / attached.session.digestLength();
             }
             if (tableNext < 0) {

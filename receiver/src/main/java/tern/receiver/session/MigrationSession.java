@@ -12,7 +12,6 @@ import tern.common.digest.DigestKind;
 import tern.common.digest.RootDigest;
 import tern.common.page.PageGeometry;
 import tern.proto.Accept;
-import tern.proto.BatchAck;
 import tern.proto.Complete;
 import tern.proto.DigestTableChunk;
 import tern.proto.Hello;
@@ -21,6 +20,8 @@ import tern.proto.IterationMark;
 import tern.proto.PageBatch;
 import tern.proto.PageEncoding;
 import tern.proto.Phase;
+import tern.common.wire.ProtoWire;
+import tern.common.wire.WireMessage;
 import tern.proto.ReceiverMessage;
 import tern.proto.Resync;
 import tern.proto.SenderMessage;
@@ -70,6 +71,7 @@ public final class MigrationSession {
     private ResumeFile.Header resumeHeader;
     private int resumes;
     private String restoredDistrust;
+    private final AckMessage ack = new AckMessage();
 
     public MigrationSession(Path imagePath, ReceiverConfig config, SessionListener listener) {
         this.imagePath = imagePath;
@@ -77,18 +79,21 @@ public final class MigrationSession {
         this.listener = listener;
     }
 
-    /** Handles one message and returns the reply to send, or null when there is none. */
-    public ReceiverMessage handle(SenderMessage msg) throws ProtocolException {
+    /**
+     * Handles one message and returns the reply to send, or null when there is none. An
+     * acknowledgement is a view of this session's reusable buffers: send it before the next call.
+     */
+    public WireMessage handle(SenderMessage msg) throws ProtocolException {
         switch (msg.getKindCase()) {
             case HELLO:
-                return ReceiverMessage.newBuilder().setAccept(onHello(msg.getHello())).build();
+                return new ProtoWire(ReceiverMessage.newBuilder().setAccept(onHello(msg.getHello())).build());
             case BATCH:
-                return ReceiverMessage.newBuilder().setAck(onBatch(msg.getBatch())).build();
+                return onBatch(msg.getBatch());
             case MARK:
                 onMark(msg.getMark());
                 return null;
             case COMPLETE:
-                return onComplete(msg.getComplete());
+                return new ProtoWire(onComplete(msg.getComplete()));
             default:
                 throw ProtocolException.invalid("message: no kind set (empty or unknown message)");
         }
@@ -361,7 +366,7 @@ public final class MigrationSession {
         }
     }
 
-    private BatchAck onBatch(PageBatch b) throws ProtocolException {
+    private WireMessage onBatch(PageBatch b) throws ProtocolException {
         requireReceiving("batch");
         if (b.getSequence() != lastSequence + 1) {
             throw ProtocolException.invalid("batch " + Long.toUnsignedString(b.getSequence()) + ": sequence: expected "
@@ -375,7 +380,7 @@ public final class MigrationSession {
         byte[] digests = decoder.apply(b);
         lastSequence = b.getSequence();
         batches++;
-        return BatchAck.newBuilder().setSequence(b.getSequence()).setDigests(ByteString.copyFrom(digests)).build();
+        return ack.of(b.getSequence(), digests, b.getPageIndexesCount() * image.table().digestLength());
     }
 
     private void onMark(IterationMark m) throws ProtocolException {

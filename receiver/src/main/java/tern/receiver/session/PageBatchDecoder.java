@@ -25,6 +25,7 @@ final class PageBatchDecoder {
     private final ByteBuffer scratch;
     private final ByteBuffer staging;
     private final int digestLength;
+    private final byte[] digests;
 
     PageBatchDecoder(TargetImage image, int maxBatchPages, Set<PageEncoding> offered) {
         this.image = image;
@@ -36,14 +37,17 @@ final class PageBatchDecoder {
         this.scratch = ByteBuffer.allocateDirect(pageSize);
         this.staging = ByteBuffer.allocateDirect(maxBatchPages * pageSize);
         this.digestLength = image.table().digestLength();
+        this.digests = new byte[maxBatchPages * digestLength];
     }
 
-    /** Validates and stores {@code batch}; returns the concatenated digests of the stored pages. */
+    /**
+     * Validates and stores {@code batch}; returns the concatenated digests of the stored pages in
+     * the first (pages × digest length) bytes of an array this decoder reuses for every batch.
+     */
     byte[] apply(PageBatch batch) throws ProtocolException {
         ByteBuffer payload = validate(batch);
         int total = payload.limit();
         int n = batch.getPageIndexesCount();
-        byte[] digests = new byte[n * digestLength];
         ByteString encodings = batch.getEncodings();
         int offset = 0;
         for (int i = 0; i < n; ) {

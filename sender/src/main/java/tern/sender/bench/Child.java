@@ -52,9 +52,14 @@ final class Child implements AutoCloseable {
         this.pump.start();
     }
 
-    /** Starts {@code command} in {@code dir}; stdin is /dev/null unless {@code withStdin}. */
-    static Child start(String name, List<String> command, Path dir, List<Hook> hooks, boolean withStdin) throws IOException {
+    /**
+     * Starts {@code command} in {@code dir} with {@code env} added to this process's environment;
+     * stdin is /dev/null unless {@code withStdin}.
+     */
+    static Child start(String name, List<String> command, Path dir, List<Hook> hooks, boolean withStdin,
+                       java.util.Map<String, String> env) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+        pb.environment().putAll(env);
         pb.redirectError(dir.resolve(name + ".err").toFile());
         if (!withStdin) {
             pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));

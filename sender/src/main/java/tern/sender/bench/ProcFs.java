@@ -203,8 +203,13 @@ final class ProcFs {
 
     /** MemAvailable from /proc/meminfo in bytes, or -1 when it cannot be read. */
     static long memAvailable() {
+        return meminfoBytes("MemAvailable");
+    }
+
+    /** A "Key:   123 kB" line of /proc/meminfo in bytes, or -1 when it cannot be read. */
+    static long meminfoBytes(String key) {
         try {
-            String v = field(Files.readAllLines(Path.of("/proc/meminfo")), "MemAvailable");
+            String v = field(Files.readAllLines(Path.of("/proc/meminfo")), key);
             return v == null ? -1 : Long.parseLong(v.replace("kB", "").trim()) * 1024;
         } catch (IOException | NumberFormatException e) {
             return -1;

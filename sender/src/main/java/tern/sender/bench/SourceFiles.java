@@ -27,15 +27,20 @@ public final class SourceFiles {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (long done = 0; done < bytes; done += CHUNK) {
                 longs.clear();
-                while (longs.hasRemaining()) {
-                    long v = random.nextLong();
-                    longs.put(v == 0 ? 1 : v);
-                }
+                putNonZeroWords(longs, random);
                 chunk.clear().limit((int) Math.min(CHUNK, bytes - done));
                 while (chunk.hasRemaining()) {
                     ch.write(chunk);
                 }
             }
+        }
+    }
+
+    /** Fills what remains of {@code words} with pseudo-random non-zero longs. */
+    static void putNonZeroWords(LongBuffer words, SplittableRandom random) {
+        while (words.hasRemaining()) {
+            long v = random.nextLong();
+            words.put(v == 0 ? 1 : v);
         }
     }
 }

@@ -15,6 +15,8 @@ import tern.common.stats.MigrationSummary;
 import tern.common.units.Durations;
 import tern.common.xbzrle.XbzrleCodec;
 import tern.proto.Accept;
+import tern.common.wire.ProtoWire;
+import tern.common.wire.WireMessage;
 import tern.proto.BatchAck;
 import tern.proto.Complete;
 import tern.proto.Hello;
@@ -425,7 +427,7 @@ public final class PrecopyLoop {
         limiter.awaitTurn();
         long before = meter.outbound();
         int seq = nextSequence++;
-        if (!send(encoder.build(seq, iteration))) {
+        if (!send(encoder.message(seq, iteration))) {
             return;
         }
         limiter.sent(meter.outbound() - before);
@@ -498,8 +500,12 @@ public final class PrecopyLoop {
 
     // ---------------------------------------------------------------- the channel, resuming on loss
 
-    /** Sends {@code m}; false when the connection was lost and the migration resumed instead (m is dropped). */
     private boolean send(SenderMessage m) throws Exception {
+        return send(new ProtoWire(m));
+    }
+
+    /** Sends {@code m}; false when the connection was lost and the migration resumed instead (m is dropped). */
+    private boolean send(WireMessage m) throws Exception {
         try {
             channel.send(m);
             return true;

@@ -2,6 +2,7 @@ package tern.sender.transport;
 
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -12,6 +13,10 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import tern.common.wire.ProtoWire;
+import tern.common.wire.WireMarshaller;
+import tern.common.wire.WireMessage;
+import tern.common.wire.ZeroCopyParser;
 import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
@@ -26,6 +31,15 @@ import tern.proto.SenderMessage;
 public final class MigrationChannel implements AutoCloseable {
     public static final Duration DEFAULT_KEEPALIVE = Duration.ofSeconds(30);
 
+    private final ZeroCopyParser<ReceiverMessage> replies =
+            new ZeroCopyParser<>(ReceiverMessage.getDefaultInstance(), () -> ReceiverMessage.newBuilder().build());
+    /**
+     * The Migrate method with requests that write themselves (page batches skip protobuf's
+     * builders) and replies parsed in place (acknowledged digests are not copied).
+     */
+    private final MethodDescriptor<WireMessage, ReceiverMessage> migrate = MigrationGrpc.getMigrateMethod()
+            .toBuilder(new WireMarshaller(), replies)
+            .build();
     private final InetSocketAddress to;
     private final int maxInboundBytes;
     private final Duration keepalive;
@@ -33,9 +47,10 @@ public final class MigrationChannel implements AutoCloseable {
     private final WireMeter meter = new WireMeter();
     private final Object lock = new Object();
     private final ArrayDeque<ReceiverMessage> inbox = new ArrayDeque<>();
-    private ClientCallStreamObserver<SenderMessage> out;
+    private ClientCallStreamObserver<WireMessage> out;
     private Status failure;
     private boolean receiverDone;
+    private ReceiverMessage current; // the reply last taken: its buffers are released at the next take
 
     private MigrationChannel(InetSocketAddress to, int maxInboundBytes, Duration keepalive) {
         this.to = to;
@@ -81,7 +96,7 @@ public final class MigrationChannel implements AutoCloseable {
     public void reconnect() {
         channel.shutdownNow();
         synchronized (lock) {
-            inbox.clear();
+            releaseAll();
             failure = null;
             receiverDone = false;
             out = null;
@@ -95,9 +110,9 @@ public final class MigrationChannel implements AutoCloseable {
 
     /** Opens the stream. Replies are then available from {@link #take()}. */
     public void open() {
-        ClientResponseObserver<SenderMessage, ReceiverMessage> in = new ClientResponseObserver<>() {
+        ClientResponseObserver<WireMessage, ReceiverMessage> in = new ClientResponseObserver<>() {
             @Override
-            public void beforeStart(ClientCallStreamObserver<SenderMessage> requestStream) {
+            public void beforeStart(ClientCallStreamObserver<WireMessage> requestStream) {
                 out = requestStream;
                 // Runs on a gRPC thread when the transport can take more; it only wakes the engine.
                 requestStream.setOnReadyHandler(() -> {
@@ -109,8 +124,14 @@ public final class MigrationChannel implements AutoCloseable {
 
             @Override
             public void onNext(ReceiverMessage msg) {
+                String undecodable = replies.undecodableReason(msg);
                 synchronized (lock) {
-                    inbox.add(msg);
+                    if (undecodable != null) {
+                        replies.release(msg);
+                        failure = Status.INTERNAL.withDescription("receiver sent an undecodable message: " + undecodable);
+                    } else {
+                        inbox.add(msg);
+                    }
                     lock.notifyAll();
                 }
             }
@@ -132,11 +153,19 @@ public final class MigrationChannel implements AutoCloseable {
             }
         };
         ClientCalls.asyncBidiStreamingCall(
-                channel.newCall(MigrationGrpc.getMigrateMethod(), CallOptions.DEFAULT.withStreamTracerFactory(meter)), in);
+                channel.newCall(migrate, CallOptions.DEFAULT.withStreamTracerFactory(meter)), in);
     }
 
     /** Sends one message, waiting first until the transport is ready for it. */
     public void send(SenderMessage msg) throws ChannelException, InterruptedException {
+        send(new ProtoWire(msg));
+    }
+
+    /**
+     * Sends one message that writes itself, waiting first until the transport is ready for it.
+     * The message has been written into the transport's buffers when this returns.
+     */
+    public void send(WireMessage msg) throws ChannelException, InterruptedException {
         synchronized (lock) {
             while (!out.isReady()) {
                 failIfBroken();
@@ -148,9 +177,14 @@ public final class MigrationChannel implements AutoCloseable {
         out.onNext(msg);
     }
 
-    /** The next reply, waiting for it. */
+    /**
+     * The next reply, waiting for it. An acknowledgement is a view of the transport's buffers,
+     * valid until the next {@code take} or {@code poll} (which give them back); any other reply is
+     * the caller's to keep.
+     */
     public ReceiverMessage take() throws ChannelException, InterruptedException {
         synchronized (lock) {
+            releaseCurrent();
             while (inbox.isEmpty()) {
                 failIfBroken();
                 if (receiverDone) {
@@ -158,14 +192,15 @@ public final class MigrationChannel implements AutoCloseable {
                 }
                 lock.wait();
             }
-            return inbox.poll();
+            return next();
         }
     }
 
-    /** The next reply, waiting at most {@code nanos}; a silent receiver counts as a lost connection. */
+    /** As {@link #take()}, waiting at most {@code nanos}; a silent receiver counts as a lost connection. */
     public ReceiverMessage take(long nanos) throws ChannelException, InterruptedException {
         long deadline = System.nanoTime() + nanos;
         synchronized (lock) {
+            releaseCurrent();
             while (inbox.isEmpty()) {
                 failIfBroken();
                 if (receiverDone) {
@@ -177,19 +212,52 @@ public final class MigrationChannel implements AutoCloseable {
                 }
                 TimeUnit.NANOSECONDS.timedWait(lock, left);
             }
-            return inbox.poll();
+            return next();
         }
     }
 
-    /** The next reply if one has arrived, else null. */
+    /** The next reply if one has arrived, else null; valid as {@link #take}'s. */
     public ReceiverMessage poll() throws ChannelException {
         synchronized (lock) {
-            ReceiverMessage m = inbox.poll();
-            if (m == null) {
+            releaseCurrent();
+            if (inbox.isEmpty()) {
                 failIfBroken();
+                return null;
             }
+            return next();
+        }
+    }
+
+    private ReceiverMessage next() throws ChannelException {
+        ReceiverMessage m = inbox.poll();
+        if (m.hasAck()) {
+            current = m; // one per batch: read in place, released at the next take
             return m;
         }
+        // Rare replies (accept, resync, verdict) are copied out so callers may keep their bytes.
+        try {
+            return ReceiverMessage.parseFrom(m.toByteString());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new ChannelException("receiver's " + m.getKindCase() + " could not be copied: " + e.getMessage());
+        } finally {
+            replies.release(m);
+        }
+    }
+
+    private void releaseCurrent() {
+        if (current != null) {
+            replies.release(current);
+            current = null;
+        }
+    }
+
+    /** Gives back every reply's buffers: the one taken and those still queued. */
+    private void releaseAll() {
+        releaseCurrent();
+        for (ReceiverMessage m : inbox) {
+            replies.release(m);
+        }
+        inbox.clear();
     }
 
     /** Half-closes our side after the verdict. */
@@ -238,6 +306,9 @@ public final class MigrationChannel implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        synchronized (lock) {
+            releaseAll();
+        }
         channel.shutdown();
         if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
             channel.shutdownNow();

@@ -90,19 +90,6 @@ class ProcFsTest {
     }
 
     @Test
-    void statsLineFieldsAreFound() {
-        String line = "{\"type\":\"iteration\",\"iteration\":1,\"phase\":\"bulk\",\"pages_dirty\":524288,"
-                + "\"pages_false_dirty\":null,\"payload_bytes\":2147483648,\"bytes_on_wire\":2149000000,\"duration_ms\":7012}";
-        assertEquals("bulk", BenchMain.jsonField(line, "phase"));
-        assertEquals(2149000000L, BenchMain.jsonLong(line, "bytes_on_wire"));
-        assertEquals(7012L, BenchMain.jsonLong(line, "duration_ms"));
-        assertNull(BenchMain.jsonLongOrNull(line, "pages_false_dirty"));
-        assertNull(BenchMain.jsonField(line, "verified"));
-        // "iteration" must not match inside "type":"iteration"
-        assertEquals("1", BenchMain.jsonField(line, "iteration"));
-    }
-
-    @Test
     void sizeListsParse() {
         assertEquals(List.of(1L << 30, 4L << 30, 8L << 30), BenchMain.parseSizes("1GiB, 4GiB,8GiB"));
         assertEquals(List.of(), BenchMain.parseSizes("none"));

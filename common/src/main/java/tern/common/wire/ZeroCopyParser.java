@@ -1,7 +1,10 @@
-package tern.receiver.server;
+package tern.common.wire;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.ExtensionRegistryLite;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Detachable;
 import io.grpc.HasByteBuffer;
@@ -13,26 +16,40 @@ import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import tern.proto.SenderMessage;
+import java.util.function.Supplier;
 
 /**
- * Parses the sender's messages without copying their page payloads: the message's bytes stay in
- * the transport's buffers, which this parser detaches from gRPC and keeps until {@link #release}
- * (protobuf's aliasing makes the payload a view of them). gRPC's default parser copies every
- * message into an array and then every payload into another: 4 KB allocated and copied per page.
+ * Parses messages without copying their bytes fields: the message's bytes stay in the transport's
+ * buffers, which this parser detaches from gRPC and keeps until {@link #release} (protobuf's
+ * aliasing makes the payload a view of them). gRPC's default parser copies every message into an
+ * array and then every bytes field into another: on the receiver, 4 KB allocated and copied per
+ * page; on the sender, every acknowledged digest. Inbound only: it never serialises.
  */
-final class ZeroCopyParser implements MethodDescriptor.Marshaller<SenderMessage> {
-    private final MethodDescriptor.Marshaller<SenderMessage> plain = ProtoUtils.marshaller(SenderMessage.getDefaultInstance());
-    private final Map<SenderMessage, InputStream> held = Collections.synchronizedMap(new IdentityHashMap<>());
-    private final Map<SenderMessage, String> undecodable = Collections.synchronizedMap(new IdentityHashMap<>());
+public final class ZeroCopyParser<T extends Message> implements MethodDescriptor.Marshaller<T> {
+    private final MethodDescriptor.Marshaller<T> plain;
+    private final Parser<T> parser;
+    private final Supplier<T> marker;
+    private final Map<T, InputStream> held = Collections.synchronizedMap(new IdentityHashMap<>());
+    private final Map<T, String> undecodable = Collections.synchronizedMap(new IdentityHashMap<>());
+
+    /**
+     * @param prototype the message type's default instance
+     * @param marker makes a new, distinct instance to stand for bytes that are no such message
+     */
+    @SuppressWarnings("unchecked")
+    public ZeroCopyParser(T prototype, Supplier<T> marker) {
+        this.plain = ProtoUtils.marshaller(prototype);
+        this.parser = (Parser<T>) prototype.getParserForType();
+        this.marker = marker;
+    }
 
     @Override
-    public InputStream stream(SenderMessage value) {
+    public InputStream stream(T value) {
         return plain.stream(value);
     }
 
     @Override
-    public SenderMessage parse(InputStream stream) {
+    public T parse(InputStream stream) {
         if (!(stream instanceof Detachable d) || !(stream instanceof HasByteBuffer hb) || !hb.byteBufferSupported()) {
             try {
                 return plain.parse(stream);
@@ -62,7 +79,7 @@ final class ZeroCopyParser implements MethodDescriptor.Marshaller<SenderMessage>
             CodedInputStream in = all.newCodedInput();
             in.enableAliasing(true);
             in.setSizeLimit(Integer.MAX_VALUE); // gRPC has enforced the message limit already
-            SenderMessage m = SenderMessage.parseFrom(in);
+            T m = parser.parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
             held.put(m, detached);
             return m;
         } catch (IOException | RuntimeException e) {
@@ -72,24 +89,24 @@ final class ZeroCopyParser implements MethodDescriptor.Marshaller<SenderMessage>
     }
 
     /**
-     * Bytes that are no SenderMessage. Throwing from a parser escapes gRPC's call handling (the
+     * Bytes that are no such message. Throwing from a parser escapes gRPC's call handling (the
      * call then never reaches the service, which could not end the migration); instead the
-     * service gets a message of its own that {@link #undecodableReason} names, and refuses it
+     * handler gets a message of its own that {@link #undecodableReason} names, and refuses it
      * like any other bad input (invariant 4).
      */
-    private SenderMessage undecodable(Exception e) {
-        SenderMessage marker = SenderMessage.newBuilder().build();
-        undecodable.put(marker, e.getMessage() == null ? e.toString() : e.getMessage());
-        return marker;
+    private T undecodable(Exception e) {
+        T m = marker.get();
+        undecodable.put(m, e.getMessage() == null ? e.toString() : e.getMessage());
+        return m;
     }
 
     /** Why {@code m} could not be decoded, or null for a real message. */
-    String undecodableReason(SenderMessage m) {
+    public String undecodableReason(T m) {
         return undecodable.get(m);
     }
 
     /** Gives the transport's buffers behind {@code m} back; call once the message has been handled. */
-    void release(SenderMessage m) {
+    public void release(T m) {
         undecodable.remove(m);
         InputStream s = held.remove(m);
         if (s != null) {

@@ -1,0 +1,53 @@
+package tern.receiver.session;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.protobuf.ByteString;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import tern.common.testing.Allocations;
+import tern.proto.BatchAck;
+import tern.proto.ReceiverMessage;
+
+class AckMessageTest {
+    @Test
+    void writesWhatTheGeneratedCodeWrites() throws IOException {
+        Random r = new Random(3);
+        AckMessage ack = new AckMessage();
+        byte[] digests = new byte[1024 * 32];
+        r.nextBytes(digests);
+        long[] sequences = {0, 1, 127, 128, 1L << 40, Long.MAX_VALUE, -1L};
+        int[] lengths = {0, 16, 20, 32, 64 * 32, 1024 * 32};
+        for (long seq : sequences) {
+            for (int len : lengths) {
+                byte[] want = ReceiverMessage.newBuilder().setAck(BatchAck.newBuilder().setSequence(seq)
+                        .setDigests(ByteString.copyFrom(digests, 0, len))).build().toByteArray();
+                ByteArrayOutputStream got = new ByteArrayOutputStream();
+                ack.of(seq, digests, len).writeTo(got);
+                assertEquals(want.length, ack.serializedSize(), "size, sequence " + seq + ", " + len + " bytes");
+                assertArrayEquals(want, got.toByteArray(), "bytes, sequence " + seq + ", " + len + " bytes");
+            }
+        }
+    }
+
+    @Test
+    void acknowledgingAllocatesNothing() {
+        AckMessage ack = new AckMessage();
+        byte[] digests = new byte[64 * 32];
+        OutputStream sink = OutputStream.nullOutputStream();
+        long[] seq = {1};
+        double perAck = Allocations.perCall(5_000, () -> {
+            try {
+                ack.of(seq[0]++, digests, digests.length).writeTo(sink);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        assertEquals(0, perAck, 1.0, "bytes allocated per acknowledgement");
+    }
+}
