@@ -1,6 +1,11 @@
 package tern.receiver.server;
 
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -8,27 +13,47 @@ import java.nio.file.Path;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
 
 /** A running receiver: a gRPC server bound to an address, writing migrations into one image. */
 public final class ReceiverServer implements AutoCloseable {
     private final Server server;
+    private final EventLoopGroup[] loops;
     private final BlockingQueue<MigrationOutcome> outcomes = new LinkedBlockingQueue<>();
 
-    private ReceiverServer(Server server) {
+    private ReceiverServer(Server server, EventLoopGroup... loops) {
         this.server = server;
+        this.loops = loops;
     }
 
+    /** A plaintext receiver (loopback, or --insecure). */
     public static ReceiverServer start(InetSocketAddress listen, Path image, ReceiverConfig config,
                                        SessionListener listener) throws IOException {
+        return start(listen, image, config, listener, InsecureServerCredentials.create(), refused -> { });
+    }
+
+    /**
+     * A receiver with {@code credentials}: plaintext or mutual TLS ({@code tern.common.tls.TlsFiles}).
+     * With TLS, {@code refused} hears one line per client whose handshake failed, naming its address.
+     */
+    public static ReceiverServer start(InetSocketAddress listen, Path image, ReceiverConfig config,
+                                       SessionListener listener, ServerCredentials credentials,
+                                       Consumer<String> refused) throws IOException {
         ReceiverServer[] self = new ReceiverServer[1];
         MigrationService service = new MigrationService(image, config, listener, o -> self[0].outcomes.add(o));
-        Server server = NettyServerBuilder.forAddress(listen)
+        NettyServerBuilder b = NettyServerBuilder.forAddress(listen, credentials)
                 .addService(service.definition())
-                .maxInboundMessageSize(config.maxMessageBytes())
-                .build();
-        self[0] = new ReceiverServer(server);
+                .maxInboundMessageSize(config.maxMessageBytes());
+        EventLoopGroup[] loops = {};
+        if (credentials instanceof TlsServerCredentials) {
+            // the handshake watcher needs its own server channel type, and a channel type its own loops
+            loops = new EventLoopGroup[] {new NioEventLoopGroup(1), new NioEventLoopGroup()};
+            b.channelFactory(() -> new HandshakeWatch(refused)).bossEventLoopGroup(loops[0]).workerEventLoopGroup(loops[1]);
+        }
+        Server server = b.build();
+        self[0] = new ReceiverServer(server, loops);
         server.start();
         return self[0];
     }
@@ -51,6 +76,10 @@ public final class ReceiverServer implements AutoCloseable {
         server.shutdown();
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
             server.shutdownNow();
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        for (EventLoopGroup g : loops) {
+            g.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
         }
     }
 }

@@ -6,12 +6,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
 import tern.common.digest.DigestKind;
 import tern.common.page.PageGeometry;
+import tern.common.tls.TlsFiles;
+import tern.common.tls.TlsOptions;
 import tern.common.units.Converters;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
@@ -152,6 +157,9 @@ public final class SenderMain implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress lines and no table.")
     boolean quiet;
 
+    @Mixin
+    TlsOptions tls;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -162,6 +170,7 @@ public final class SenderMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EngineConfig cfg = engineConfig();
+        ChannelCredentials credentials = credentials();
         try (MemorySource source = openSource(cfg)) {
             ReceiverServer embedded = null;
             InetSocketAddress to = target.to;
@@ -178,7 +187,7 @@ public final class SenderMain implements Callable<Integer> {
                             + cfg.digest().cliName());
                 }
                 MigrationResult result;
-                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
+                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES, credentials)) {
                     result = new PrecopyLoop(source, cfg, channel, quiet ? tern.sender.engine.EngineListener.NONE : progress).run();
                 } catch (MigrationFailure f) {
                     if (stats != null && f.partial() != null) {
@@ -205,6 +214,19 @@ public final class SenderMain implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** Checked before the source starts, so a usage error never leaves a workload running. */
+    private ChannelCredentials credentials() {
+        if (target.embeddedImage != null) {
+            if (tls.anyGiven()) {
+                throw new IllegalArgumentException("--embedded-receiver runs in this process on loopback;"
+                        + " --tls-cert/--tls-key/--tls-ca/--insecure apply to --to");
+            }
+            return InsecureChannelCredentials.create();
+        }
+        TlsFiles files = tls.resolve(target.to.getHostString(), "--to");
+        return files == null ? InsecureChannelCredentials.create() : files.channelCredentials();
     }
 
     private EngineConfig engineConfig() {

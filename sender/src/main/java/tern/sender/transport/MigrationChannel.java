@@ -1,6 +1,8 @@
 package tern.sender.transport;
 
 import io.grpc.CallOptions;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -13,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
+import tern.common.tls.TlsFailures;
 
 /**
  * One migration stream to a receiver. Sends block until gRPC's transport is ready (outbound
@@ -34,9 +37,14 @@ public final class MigrationChannel implements AutoCloseable {
         this.channel = channel;
     }
 
+    /** A plaintext channel (loopback, or --insecure). */
     public static MigrationChannel connect(InetSocketAddress to, int maxInboundBytes) {
-        ManagedChannel ch = NettyChannelBuilder.forAddress(to.getHostString(), to.getPort())
-                .usePlaintext()
+        return connect(to, maxInboundBytes, InsecureChannelCredentials.create());
+    }
+
+    /** A channel with {@code credentials}: plaintext or mutual TLS ({@code tern.common.tls.TlsFiles}). */
+    public static MigrationChannel connect(InetSocketAddress to, int maxInboundBytes, ChannelCredentials credentials) {
+        ManagedChannel ch = NettyChannelBuilder.forAddress(to.getHostString(), to.getPort(), credentials)
                 // Batches wrap the encoder's reusable buffer without copying; retry buffering would
                 // keep references to it past onNext, so retries are off (a migration resumes instead).
                 .disableRetry()
@@ -149,6 +157,10 @@ public final class MigrationChannel implements AutoCloseable {
     }
 
     static String describe(Status s) {
+        String tls = TlsFailures.describe(s.getCause());
+        if (tls != null) {
+            return tls;
+        }
         String what = switch (s.getCode()) {
             case UNAVAILABLE -> "receiver unreachable or connection lost";
             case INVALID_ARGUMENT, FAILED_PRECONDITION -> "receiver refused";
