@@ -28,6 +28,11 @@ public final class TlsFailures {
             return "TLS handshake failed: the receiver refused this sender's certificate (" + m + "); the receiver"
                     + " accepts only a --tls-cert signed by its --tls-ca";
         }
+        if (l.contains("alert") && l.contains("internal_error")) {
+            // what BoringSSL sends when the peer's trust manager refused the certificate
+            return "TLS handshake failed: the receiver aborted the handshake (" + m + "); it refuses a --tls-cert"
+                    + " not signed by its --tls-ca, and its log says why";
+        }
         if (l.contains("pkix") || l.contains("subject alternative") || l.contains("no name matching")
                 || l.contains("certificate expired") || l.contains("not yet valid")) {
             return "TLS handshake failed: the receiver's certificate is not trusted (" + m + "); it must be signed by"

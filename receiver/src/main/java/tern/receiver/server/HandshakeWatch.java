@@ -54,6 +54,9 @@ final class HandshakeWatch extends NioServerSocketChannel {
                 m = c.getMessage();
             }
         }
+        if (m.startsWith("not an SSL/TLS record")) {
+            return "the client spoke plaintext, not TLS";
+        }
         if (m.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") || m.toLowerCase().contains("empty client certificate")) {
             m += " (the client presented no certificate signed by --tls-ca)";
         }
