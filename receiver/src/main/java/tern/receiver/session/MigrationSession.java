@@ -171,6 +171,7 @@ public final class MigrationSession {
             throw ProtocolException.precondition("hello.resume_token: this receiver has no migration to resume");
         }
         requireSpace(bytes);
+        requireHeap(pageCount, kind);
         PageGeometry geometry = new PageGeometry(h.getPageSize(), pageCount);
         try {
             image = TargetImage.createZeroed(imagePath, geometry, kind);
@@ -203,6 +204,22 @@ public final class MigrationSession {
             }
         } catch (IOException e) {
             throw ProtocolException.precondition("image " + imagePath + ": cannot check free space: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The digest table lives on the heap: a hello asking for more pages than it can hold is refused
+     * here, since running out of heap would end the process rather than this migration (invariant 4).
+     */
+    private static void requireHeap(long pageCount, DigestKind kind) throws ProtocolException {
+        long table = pageCount * kind.length();
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        // half of what is free: the rest is for the transport, the stream's buffers and garbage
+        if (table > available / 2) {
+            throw ProtocolException.precondition("hello.page_count: " + pageCount + " pages need a digest table of "
+                    + table + " bytes; this receiver's heap has " + available + " bytes free (raise -Xmx through"
+                    + " TERN_JAVA_OPTS, or use larger pages)");
         }
     }
 
