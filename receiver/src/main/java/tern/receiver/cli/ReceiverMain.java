@@ -1,12 +1,12 @@
 package tern.receiver.cli;
 
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
-import io.grpc.InsecureServerCredentials;
-import io.grpc.ServerCredentials;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.util.concurrent.Future;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -57,7 +58,7 @@ final class HandshakeWatch extends NioServerSocketChannel {
         if (m.startsWith("not an SSL/TLS record")) {
             return "the client spoke plaintext, not TLS";
         }
-        if (m.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") || m.toLowerCase().contains("empty client certificate")) {
+        if (m.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") || m.toLowerCase(Locale.ROOT).contains("empty client certificate")) {
             m += " (the client presented no certificate signed by --tls-ca)";
         }
         return m;

@@ -22,11 +22,11 @@ class HostileInputPropertyTest {
     @TempDir
     Path dir;
 
-    /** 4,000 hostile sessions: each refusal names what was wrong, the image always equals the model. */
+    /** 2,500 hostile sessions: each refusal names what was wrong, the image always equals the model. */
     @Test
     void anySessionLeavesTheImageAsTheModelSays() throws Exception {
         HostileStats stats = new HostileStats();
-        for (long seed = 1; seed <= 4_000; seed++) {
+        for (long seed = 1; seed <= 2_500; seed++) {
             try {
                 new HostileSession(dir.resolve("image.img"), stats, Choices.of(new Random(seed))).run();
             } catch (AssertionError | RuntimeException e) {
@@ -35,7 +35,7 @@ class HostileInputPropertyTest {
         }
         assertEquals(0, stats.foreignBytes.sum());
         // the generator reaches deep: stored pages and verdicts, not only refused hellos
-        assertTrue(stats.pagesStored.sum() > 1_000 && stats.verdicts.sum() > 10 && stats.refused.sum() > 1_000,
+        assertTrue(stats.pagesStored.sum() > 500 && stats.verdicts.sum() > 10 && stats.refused.sum() > 500,
                 stats::summary);
     }
 
@@ -50,7 +50,7 @@ class HostileInputPropertyTest {
         XbzrleCodec codec = new XbzrleCodec(size);
         Random r = new Random(42);
         int accepted = 0;
-        for (int i = 0; i < 200_000; i++) {
+        for (int i = 0; i < 60_000; i++) {
             byte[] old = new byte[size];
             r.nextBytes(old);
             byte[] delta = randomDelta(r, size);
@@ -74,7 +74,7 @@ class HostileInputPropertyTest {
                         "case " + i + ": validate refused what decode accepts");
             }
         }
-        assertTrue(accepted > 10_000 && accepted < 190_000, "accepted " + accepted + " of 200000: the generator is one-sided");
+        assertTrue(accepted > 3_000 && accepted < 57_000, "accepted " + accepted + " of 60000: the generator is one-sided");
     }
 
     @Test

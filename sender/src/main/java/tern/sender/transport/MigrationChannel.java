@@ -12,10 +12,10 @@ import io.grpc.stub.ClientCalls;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import tern.common.tls.TlsFailures;
 import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
-import tern.common.tls.TlsFailures;
 
 /**
  * One migration stream to a receiver. Sends block until gRPC's transport is ready (outbound
