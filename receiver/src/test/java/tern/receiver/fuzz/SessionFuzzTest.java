@@ -16,7 +16,7 @@ class SessionFuzzTest {
     static final HostileStats STATS = new HostileStats();
     static final Path DIR = tempDir();
 
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxDuration = "30s")
     void hostileSender(FuzzedDataProvider data) throws IOException {
         new HostileSession(DIR.resolve("image.img"), STATS, Choices.of(data)).run();
     }
