@@ -32,9 +32,11 @@ public final class MigrationChannel implements AutoCloseable {
     private ClientCallStreamObserver<SenderMessage> out;
     private Status failure;
     private boolean receiverDone;
+    private final boolean plaintext;
 
-    private MigrationChannel(ManagedChannel channel) {
+    private MigrationChannel(ManagedChannel channel, boolean plaintext) {
         this.channel = channel;
+        this.plaintext = plaintext;
     }
 
     /** A plaintext channel (loopback, or --insecure). */
@@ -51,7 +53,7 @@ public final class MigrationChannel implements AutoCloseable {
                 .maxInboundMessageSize(maxInboundBytes)
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .build();
-        return new MigrationChannel(ch);
+        return new MigrationChannel(ch, credentials instanceof InsecureChannelCredentials);
     }
 
     public WireMeter meter() {
@@ -152,7 +154,11 @@ public final class MigrationChannel implements AutoCloseable {
 
     private void failIfBroken() throws ChannelException {
         if (failure != null) {
-            throw new ChannelException(describe(failure));
+            // a TLS receiver closes a plaintext connection without a word the client could show
+            boolean mayWantTls = plaintext && failure.getCode() == Status.Code.UNAVAILABLE
+                    && String.valueOf(failure.getDescription()).startsWith("Network closed");
+            throw new ChannelException(describe(failure) + (mayWantTls
+                    ? " (if the receiver runs with --tls-cert/--tls-key/--tls-ca, give this sender its own)" : ""));
         }
     }
 

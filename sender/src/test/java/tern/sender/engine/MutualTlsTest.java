@@ -127,7 +127,8 @@ class MutualTlsTest {
 
     @Test
     void plaintextClientIsRefusedByATlsReceiver() throws Exception {
-        refusedWith(InsecureChannelCredentials.create());
+        String senderSays = refusedWith(InsecureChannelCredentials.create());
+        assertTrue(senderSays.contains("if the receiver runs with --tls-cert/--tls-key/--tls-ca"), senderSays);
         String receiverSays = nextRefusal();
         assertTrue(receiverSays.startsWith("refused client /127.0.0.1:") && receiverSays.contains("plaintext"), receiverSays);
     }
