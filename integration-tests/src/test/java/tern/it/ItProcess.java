@@ -110,6 +110,16 @@ public final class ItProcess implements AutoCloseable {
         return line;
     }
 
+    /** Waits for the first stderr line matching {@code p}; fails (with both outputs) on exit or timeout. */
+    public String awaitStderrLine(Predicate<String> p, Duration timeout) throws InterruptedException {
+        String line = err.await(p, timeout);
+        if (line == null) {
+            fail(name + " printed no expected line on stderr within " + timeout.toSeconds() + " s (alive: "
+                    + process.isAlive() + ")\n" + outputs());
+        }
+        return line;
+    }
+
     /** Waits for exit (failing on timeout) and for the output pumps to drain; returns the exit code. */
     public int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -58,6 +58,7 @@ class NetnsTrialIT {
         int events = RESETS + 1;
         assertEquals(Integer.toString(events), f.get("reconnects"), "one reconnect per reset and one after the outage: " + last);
         assertEquals("true", f.get("verified"), last);
+        assertEquals("true", f.get("tls"), "the trial runs over mutual TLS: " + last);
         assertEquals("true", f.get("roots_equal"), last);
         long resent = Long.parseLong(f.get("pages_resent"));
         long bound = (long) events * (WINDOW + 1) * BATCH_PAGES;

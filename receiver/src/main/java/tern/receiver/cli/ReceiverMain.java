@@ -1,14 +1,20 @@
 package tern.receiver.cli;
 
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
+import tern.common.tls.TlsFiles;
+import tern.common.tls.TlsOptions;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
 import tern.common.units.Durations;
@@ -56,6 +62,9 @@ public final class ReceiverMain implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     Duration resumeTimeout;
 
+    @Mixin
+    TlsOptions tls;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -89,6 +98,13 @@ public final class ReceiverMain implements Callable<Integer> {
         if (window < 1 || window > 1024) {
             throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
         }
+        TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
+        Consumer<String> refusals = refused -> {
+            System.err.println("tern-receiver: " + refused);
+            System.err.flush();
+        };
+        ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
+                : tlsFiles.serverCredentials(refusals);
         ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage == null ? Long.MAX_VALUE : maxImage,
                 resumeTimeout);
         SessionListener progress = new SessionListener() {
@@ -133,9 +149,12 @@ public final class ReceiverMain implements Callable<Integer> {
                     + "; awaiting its sender's resume for " + Durations.format(resumeTimeout));
         }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
-        try (ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored)) {
+        try (ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored, credentials, refusals)) {
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port()
                     + ", image " + image);
+            if (tlsFiles != null) {
+                System.out.println("mutual TLS: clients must present a certificate signed by " + tlsFiles.ca());
+            }
             System.out.flush();
             while (true) {
                 MigrationOutcome o = server.awaitOutcome();

@@ -196,6 +196,7 @@ public final class MigrationSession {
         }
         long bytes = a.geometry().bytes();
         requireSpace(bytes);
+        requireHeap(a.geometry().pageCount(), a.kind());
         try {
             image = TargetImage.createZeroed(imagePath, a.geometry(), a.kind());
         } catch (IOException | RuntimeException e) {
@@ -363,6 +364,23 @@ public final class MigrationSession {
             }
         } catch (IOException e) {
             throw ProtocolException.precondition("image " + imagePath + ": cannot check free space: " + e.getMessage());
+        }
+    }
+
+
+    /**
+     * The digest table lives on the heap: a hello asking for more pages than it can hold is refused
+     * here, since running out of heap would end the process rather than this migration (invariant 4).
+     */
+    private static void requireHeap(long pageCount, DigestKind kind) throws ProtocolException {
+        long table = pageCount * kind.length();
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        // half of what is free: the rest is for the transport, the stream's buffers and garbage
+        if (table > available / 2) {
+            throw ProtocolException.precondition("hello.page_count: " + pageCount + " pages need a digest table of "
+                    + table + " bytes; this receiver's heap has " + available + " bytes free (raise -Xmx through"
+                    + " TERN_JAVA_OPTS, or use larger pages)");
         }
     }
 

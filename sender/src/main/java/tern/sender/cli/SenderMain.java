@@ -1,5 +1,7 @@
 package tern.sender.cli;
 
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,11 +9,14 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
 import tern.common.digest.DigestKind;
 import tern.common.page.PageGeometry;
+import tern.common.tls.TlsFiles;
+import tern.common.tls.TlsOptions;
 import tern.common.units.Converters;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
@@ -161,6 +166,9 @@ public final class SenderMain implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress lines and no table.")
     boolean quiet;
 
+    @Mixin
+    TlsOptions tls;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -171,6 +179,7 @@ public final class SenderMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EngineConfig cfg = engineConfig();
+        ChannelCredentials credentials = credentials();
         try (MemorySource source = openSource(cfg)) {
             ReceiverServer embedded = null;
             InetSocketAddress to = target.to;
@@ -187,7 +196,8 @@ public final class SenderMain implements Callable<Integer> {
                             + cfg.digest().cliName());
                 }
                 MigrationResult result;
-                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES, keepalive)) {
+                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES,
+                        keepalive, credentials)) {
                     result = new PrecopyLoop(source, cfg, channel, quiet ? tern.sender.engine.EngineListener.NONE : progress,
                             resumeTimeout).run();
                 } catch (MigrationFailure f) {
@@ -215,6 +225,19 @@ public final class SenderMain implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** Checked before the source starts, so a usage error never leaves a workload running. */
+    private ChannelCredentials credentials() {
+        if (target.embeddedImage != null) {
+            if (tls.anyGiven()) {
+                throw new IllegalArgumentException("--embedded-receiver runs in this process on loopback;"
+                        + " --tls-cert/--tls-key/--tls-ca/--insecure apply to --to");
+            }
+            return InsecureChannelCredentials.create();
+        }
+        TlsFiles files = tls.resolve(target.to.getHostString(), "--to");
+        return files == null ? InsecureChannelCredentials.create() : files.channelCredentials();
     }
 
     private EngineConfig engineConfig() {

@@ -1,6 +1,8 @@
 package tern.sender.transport;
 
 import io.grpc.CallOptions;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -13,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import tern.common.tls.TlsFailures;
 import tern.common.wire.ProtoWire;
 import tern.common.wire.WireMarshaller;
 import tern.common.wire.WireMessage;
@@ -51,31 +54,42 @@ public final class MigrationChannel implements AutoCloseable {
     private Status failure;
     private boolean receiverDone;
     private ReceiverMessage current; // the reply last taken: its buffers are released at the next take
+    private final ChannelCredentials credentials;
+    private final boolean plaintext;
 
-    private MigrationChannel(InetSocketAddress to, int maxInboundBytes, Duration keepalive) {
+    private MigrationChannel(InetSocketAddress to, int maxInboundBytes, Duration keepalive, ChannelCredentials credentials) {
         this.to = to;
         this.maxInboundBytes = maxInboundBytes;
         this.keepalive = keepalive;
+        this.credentials = credentials;
+        this.plaintext = credentials instanceof InsecureChannelCredentials;
         this.channel = build();
     }
 
+    /** A plaintext channel (loopback, or --insecure). */
     public static MigrationChannel connect(InetSocketAddress to, int maxInboundBytes) {
-        return connect(to, maxInboundBytes, DEFAULT_KEEPALIVE);
+        return connect(to, maxInboundBytes, DEFAULT_KEEPALIVE, InsecureChannelCredentials.create());
+    }
+
+    /** A channel with {@code credentials}: plaintext or mutual TLS ({@code tern.common.tls.TlsFiles}). */
+    public static MigrationChannel connect(InetSocketAddress to, int maxInboundBytes, ChannelCredentials credentials) {
+        return connect(to, maxInboundBytes, DEFAULT_KEEPALIVE, credentials);
     }
 
     /**
      * @param keepalive ping interval and ping timeout: a link that went dark (no reset) is noticed
      *                  after about twice this, and the migration resumes
+     * @param credentials plaintext or mutual TLS ({@code tern.common.tls.TlsFiles}); a reconnection uses them too
      */
-    public static MigrationChannel connect(InetSocketAddress to, int maxInboundBytes, Duration keepalive) {
-        return new MigrationChannel(to, maxInboundBytes, keepalive);
+    public static MigrationChannel connect(InetSocketAddress to, int maxInboundBytes, Duration keepalive,
+                                           ChannelCredentials credentials) {
+        return new MigrationChannel(to, maxInboundBytes, keepalive, credentials);
     }
 
     /** The one place the sender's transport is configured. */
     private ManagedChannel build() {
         long keepaliveMs = Math.max(1_000, keepalive.toMillis());
-        return NettyChannelBuilder.forAddress(to.getHostString(), to.getPort())
-                .usePlaintext()
+        return NettyChannelBuilder.forAddress(to.getHostString(), to.getPort(), credentials)
                 // Batches wrap the encoder's reusable buffer without copying; retry buffering would
                 // keep references to it past onNext, so retries are off (a migration resumes instead).
                 .disableRetry()
@@ -282,12 +296,23 @@ public final class MigrationChannel implements AutoCloseable {
 
     private void failIfBroken() throws ChannelException {
         if (failure != null) {
-            throw new ChannelException(describe(failure), resumable(failure));
+            // a TLS receiver closes a plaintext connection without a word the client could show
+            boolean mayWantTls = plaintext && failure.getCode() == Status.Code.UNAVAILABLE
+                    && String.valueOf(failure.getDescription()).startsWith("Network closed");
+            throw new ChannelException(describe(failure) + (mayWantTls
+                    ? " (if the receiver runs with --tls-cert/--tls-key/--tls-ca, give this sender its own)" : ""),
+                    resumable(failure));
         }
     }
 
-    /** The connection failed, not the receiver's judgement: a reset, a keepalive timeout, a refused connect. */
+    /**
+     * The connection failed, not the receiver's judgement: a reset, a keepalive timeout, a refused
+     * connect. A failed TLS handshake is a judgement (a certificate refused): retrying cannot help.
+     */
     private static boolean resumable(Status s) {
+        if (TlsFailures.describe(s.getCause()) != null) {
+            return false;
+        }
         return switch (s.getCode()) {
             case UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, UNKNOWN -> true;
             default -> false;
@@ -295,6 +320,10 @@ public final class MigrationChannel implements AutoCloseable {
     }
 
     static String describe(Status s) {
+        String tls = TlsFailures.describe(s.getCause());
+        if (tls != null) {
+            return tls;
+        }
         String what = switch (s.getCode()) {
             case UNAVAILABLE -> "receiver unreachable or connection lost";
             case INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED -> "receiver refused";
