@@ -39,7 +39,7 @@ public final class TrialMain implements Callable<Integer> {
     Path out;
 
     @Option(names = "--to", paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
-            description = "A tern-receiver --keep-serving --overwrite (default: a receiver embedded on loopback).")
+            description = "A tern-receiver --keep-serving (default: a receiver embedded on loopback).")
     InetSocketAddress to;
 
     @Option(names = "--memory", paramLabel = "SIZE", converter = Converters.Size.class,

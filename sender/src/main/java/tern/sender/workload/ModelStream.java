@@ -66,7 +66,8 @@ final class ModelStream implements StoreStream {
         } else {
             offset = rnd.nextInt(regionPages[i]);
         }
-        return StoreStream.visit(firstPage[i] + offset, r.lines(), rnd.nextDouble() < r.sameValue());
+        boolean same = r.settledPage(offset) || rnd.nextDouble() < r.sameValue();
+        return StoreStream.visit(firstPage[i] + offset, r.lines(), same);
     }
 
     @Override
