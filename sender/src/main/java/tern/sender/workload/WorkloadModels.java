@@ -46,29 +46,29 @@ public final class WorkloadModels {
                             new Region("slab items, 1 KiB values", 0.0, 0.75, 0.9, RANDOM, 16, 0.6, 0.0),
                             new Region("LRU links, hash chains, statistics", 0.75, 0.03, 0.1, RANDOM, 1, 0.0, 0.0)))),
             new WorkloadModel("zeusmp",
-                    "Hydrodynamics on a 3-D grid: every time step rewrites the field arrays in passes, and most"
-                            + " cells of a quiescent grid are recomputed to the values they held.",
+                    "Hydrodynamics on a 3-D grid: every time step rewrites the field arrays in passes; the quiescent"
+                            + " part of the grid is recomputed to the values it held, and many cells elsewhere too.",
                     64 * MIB, 0.2, 16_000, List.of(Phase.forever(
-                            new Region("field arrays, swept each time step", 0.0, 0.7, 0.9, SWEEP, 32, 0.83, 0.0),
+                            new Region("field arrays, swept each time step", 0.0, 0.7, 0.9, SWEEP, 32, 0.6, 0.6),
                             new Region("boundary and scratch arrays", 0.7, 0.05, 0.1, RANDOM, 8, 0.0, 0.0)))),
             new WorkloadModel("bzip2",
-                    "Block sorting: the block, quadrant and pointer arrays are rewritten pass by pass, about half of"
-                            + " the stores writing back bytes that repeat (runs in the input).",
+                    "Block sorting: the block, quadrant and pointer arrays are rewritten pass by pass; the half of"
+                            + " the block already in order is written back unchanged.",
                     64 * MIB, 0.2, 12_000, List.of(Phase.forever(
-                            new Region("block and quadrant arrays, sorted in passes", 0.0, 0.5, 0.8, SWEEP, 32, 0.3, 0.37),
+                            new Region("block and quadrant arrays, sorted in passes", 0.0, 0.5, 0.8, SWEEP, 32, 0.1, 0.5),
                             new Region("frequency tables and output buffer", 0.5, 0.1, 0.2, RANDOM, 4, 0.3, 0.0)))),
             new WorkloadModel("mcf",
                     "Network simplex: each pricing pass rewrites the arc array, where few arcs' cost and flow change,"
                             + " while node potentials change on most updates.",
                     64 * MIB, 0.15, 20_000, List.of(Phase.forever(
-                            new Region("arc array, rewritten each pricing pass", 0.0, 0.8, 0.85, SWEEP, 16, 0.9, 0.0),
+                            new Region("arc array, rewritten each pricing pass", 0.0, 0.8, 0.85, SWEEP, 16, 0.92, 0.0),
                             new Region("node potentials and tree links", 0.8, 0.05, 0.15, RANDOM, 4, 0.2, 0.0)))),
             new WorkloadModel("milc",
                     "Lattice QCD: a first sweep re-unitarises the gauge links, mostly to the values they hold; the"
                             + " conjugate-gradient sweeps after it change nearly every site.",
                     64 * MIB, 0.2, 6_000, List.of(
-                            new Phase(1.3, List.of(
-                                    new Region("gauge links, re-unitarised", 0.0, 0.6, 1, SWEEP, 32, 0.5, 0.0))),
+                            new Phase(1.0, List.of(
+                                    new Region("gauge links, re-unitarised", 0.0, 0.6, 1, SWEEP, 32, 0.35, 0.0))),
                             Phase.forever(
                                     new Region("CG vectors, swept", 0.0, 0.6, 1, SWEEP, 32, 0.02, 0.0)))),
             new WorkloadModel("bwaves",
