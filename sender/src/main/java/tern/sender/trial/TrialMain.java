@@ -114,7 +114,9 @@ public final class TrialMain implements Callable<Integer> {
     public Integer call() throws Exception {
         TrialSettings t = settings();
         PrintStream stdout = System.out;
-        List<TrialRun> results = new TrialRunner(t, quiet ? null : stdout).run();
+        TrialRunner runner = new TrialRunner(t, quiet ? null : stdout);
+        runner.warmUp();
+        List<TrialRun> results = runner.run();
         stdout.println();
         stdout.println("trial " + workload + ": " + results.get(0).summary().source().replace("workload ", "")
                 + ", " + (t.engine().bandwidthBytesPerSecond() == 0 ? "no bandwidth cap"

@@ -49,7 +49,7 @@ public final class WorkloadModels {
                     "Hydrodynamics on a 3-D grid: every time step rewrites the field arrays in passes; the quiescent"
                             + " part of the grid is recomputed to the values it held, and many cells elsewhere too.",
                     64 * MIB, 0.2, 16_000, List.of(Phase.forever(
-                            new Region("field arrays, swept each time step", 0.0, 0.7, 0.9, SWEEP, 32, 0.6, 0.6),
+                            new Region("field arrays, swept each time step", 0.0, 0.7, 0.9, SWEEP, 32, 0.6, 0.55),
                             new Region("boundary and scratch arrays", 0.7, 0.05, 0.1, RANDOM, 8, 0.0, 0.0)))),
             new WorkloadModel("bzip2",
                     "Block sorting: the block, quadrant and pointer arrays are rewritten pass by pass; the half of"
@@ -60,7 +60,7 @@ public final class WorkloadModels {
             new WorkloadModel("mcf",
                     "Network simplex: each pricing pass rewrites the arc array, where few arcs' cost and flow change,"
                             + " while node potentials change on most updates.",
-                    64 * MIB, 0.15, 20_000, List.of(Phase.forever(
+                    64 * MIB, 0.15, 14_000, List.of(Phase.forever(
                             new Region("arc array, rewritten each pricing pass", 0.0, 0.8, 0.85, SWEEP, 16, 0.92, 0.0),
                             new Region("node potentials and tree links", 0.8, 0.05, 0.15, RANDOM, 4, 0.2, 0.0)))),
             new WorkloadModel("milc",
