@@ -20,7 +20,7 @@ public interface StoreStream {
     /** With wall-clock pacing: how many visits are due {@code elapsedNanos} after the writer started. */
     long dueBy(long elapsedNanos);
 
-    /** No store will ever come: the writer thread is not started. */
+    /** No store will ever come, whatever the pacing (the idle pattern, a model at pace 0, an empty trace). */
     boolean idle();
 
     /** For reports: "memcached", "trace t.trace". */

@@ -89,7 +89,8 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
     public SyntheticWorkload start() {
         log.reset();
         startNanos = System.nanoTime();
-        if (pacing.wallClock() && !stream.idle()) {
+        // A writer thread only when something will ever be due at wall-clock pace (not at --dirty-rate 0).
+        if (pacing.wallClock() && !stream.idle() && stream.dueBy(Long.MAX_VALUE) > 0) {
             writer = new Thread(this::writeLoop, "tern-workload");
             writer.setDaemon(true);
             writer.start();

@@ -46,7 +46,7 @@ public enum WorkloadPattern {
 
             @Override
             public boolean idle() {
-                return p == IDLE || rate <= 0;
+                return p == IDLE;
             }
 
             @Override

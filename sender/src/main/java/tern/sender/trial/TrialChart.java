@@ -17,7 +17,6 @@ import org.jfree.chart.plot.CombinedDomainCategoryPlot;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.LineAndShapeRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
-import org.jfree.chart.title.TextTitle;
 import org.jfree.data.category.DefaultCategoryDataset;
 import tern.common.stats.IterationStats;
 import tern.common.units.ByteSize;
@@ -40,7 +39,7 @@ public final class TrialChart {
         DefaultCategoryDataset share = new DefaultCategoryDataset();
         int most = runs.stream().mapToInt(r -> r.iterations().size()).max().orElse(0);
         for (TrialRun r : runs) {
-            String label = r.variant().label();
+            String label = legend(r);
             for (int k = 1; k <= most; k++) {
                 IterationStats s = r.iteration(k);
                 String it = Integer.toString(k);
@@ -67,9 +66,7 @@ public final class TrialChart {
             bars.setSeriesPaint(i, c);
             lines.setSeriesPaint(i, c);
             lines.setSeriesStroke(i, new BasicStroke(2f));
-        }
-        for (int i = 0; i < runs.size(); i++) {
-            lines.setSeriesVisibleInLegend(i, false);
+            lines.setSeriesVisibleInLegend(i, false); // bars and lines share colours: one legend
         }
 
         CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(iterations);
@@ -82,22 +79,14 @@ public final class TrialChart {
             p.setBackgroundPaint(Color.WHITE);
             p.setRangeGridlinePaint(Color.LIGHT_GRAY);
         }
-        chart.addSubtitle(new TextTitle(verdicts(runs), new Font("SansSerif", Font.PLAIN, 12)));
         ChartUtils.saveChartAsPNG(png.toFile(), chart, Math.min(1400, Math.max(900, 12 * most * runs.size() + 200)), 680);
     }
 
-    /** The answer at a glance: "sync-clear: not converged, 1.0 GiB in 37.5 s | digest: converged, 85 MiB in 3.1 s". */
-    private static String verdicts(List<TrialRun> runs) {
-        StringBuilder sb = new StringBuilder();
-        for (TrialRun r : runs) {
-            if (sb.length() > 0) {
-                sb.append("  |  ");
-            }
-            sb.append(r.variant().label()).append(": ")
-                    .append(r.error() != null ? "FAILED" : r.summary().converged() ? "converged" : "not converged")
-                    .append(", ").append(ByteSize.format(r.summary().bytesOnWire()))
-                    .append(String.format(Locale.ROOT, " in %.1f s", r.summary().totalMs() / 1e3));
-        }
-        return sb.toString();
+    /** The answer at a glance, in the legend: "sync-clear: not converged, 1.6 GiB in 53.3 s". */
+    private static String legend(TrialRun r) {
+        return r.variant().label() + ": "
+                + (r.error() != null ? "FAILED" : r.summary().converged() ? "converged" : "not converged")
+                + ", " + ByteSize.format(r.summary().bytesOnWire())
+                + String.format(Locale.ROOT, " in %.1f s", r.summary().totalMs() / 1e3);
     }
 }

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import tern.receiver.server.MigrationOutcome;
@@ -14,6 +15,7 @@ import tern.sender.engine.EngineConfig;
 import tern.sender.engine.EngineListener;
 import tern.sender.engine.MigrationFailure;
 import tern.sender.engine.MigrationResult;
+import tern.sender.engine.Mode;
 import tern.sender.engine.PrecopyLoop;
 import tern.sender.source.Pacing;
 import tern.sender.source.SyntheticWorkload;
@@ -43,8 +45,8 @@ public final class TrialRunner {
      */
     public void warmUp() throws Exception {
         Path dir = Files.createDirectories(settings.out());
-        EngineConfig cfg = settings.engine().withMode(tern.sender.engine.Mode.DIGEST).withXbzrle(true).withBandwidth(0)
-                .withIterations(3, java.time.Duration.ZERO);
+        EngineConfig cfg = settings.engine().withMode(Mode.DIGEST).withXbzrle(true).withBandwidth(0)
+                .withIterations(3, Duration.ZERO);
         try (SyntheticWorkload w = new Workloads("mixed", 16L << 20, 4096, new Pacing(false, 0.5), null, 0.5, null, 1, 1)
                 .open().start();
              ReceiverServer rx = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), dir.resolve("warm-up.img"),
