@@ -51,7 +51,7 @@ public final class TraceStream implements StoreStream {
 
     @Override
     public String describe() {
-        return "trace " + trace.file().getFileName() + " (" + trace.stores() + " stores)";
+        return "trace " + trace.file().getFileName() + ", " + trace.stores() + " stores";
     }
 
     @Override

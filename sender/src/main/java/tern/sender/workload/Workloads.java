@@ -2,8 +2,8 @@ package tern.sender.workload;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import tern.common.page.PageGeometry;
 import tern.common.units.ByteSize;
 import tern.sender.source.Pacing;
@@ -33,7 +33,7 @@ public record Workloads(String name, Long memory, int pageSize, Pacing pacing, D
     public static final long PATTERN_MEMORY = 256L << 20;
 
     public static String known() {
-        List<String> all = new ArrayList<>();
+        Set<String> all = new LinkedHashSet<>(); // "idle" is a pattern and a model: once
         for (WorkloadPattern p : WorkloadPattern.values()) {
             all.add(p.cliName());
         }
