@@ -51,8 +51,8 @@ public final class SenderMain implements Callable<Integer> {
 
     static final class Source {
         @Option(names = "--workload", paramLabel = "NAME",
-                description = "In-process writer: a pattern (idle, uniform, silent, hotset, mixed), a workload model"
-                        + " (webserver, kernel-compile, memcached, zeusmp, bzip2, mcf, milc, bwaves) or trace:FILE.")
+                description = "In-process writer: a pattern (uniform, silent, hotset, mixed), a workload model"
+                        + " (idle, webserver, kernel-compile, memcached, zeusmp, bzip2, mcf, milc, bwaves) or trace:FILE.")
         String workload;
 
         @Option(names = "--source", paramLabel = "file:PATH",
