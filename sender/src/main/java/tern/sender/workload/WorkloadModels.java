@@ -49,7 +49,7 @@ public final class WorkloadModels {
                     "Hydrodynamics on a 3-D grid: every time step rewrites the field arrays in passes; the quiescent"
                             + " part of the grid is recomputed to the values it held, and many cells elsewhere too.",
                     64 * MIB, 0.2, 16_000, List.of(Phase.forever(
-                            new Region("field arrays, swept each time step", 0.0, 0.7, 0.9, SWEEP, 32, 0.6, 0.55),
+                            new Region("field arrays, swept each time step", 0.0, 0.7, 0.9, SWEEP, 32, 0.6, 0.5),
                             new Region("boundary and scratch arrays", 0.7, 0.05, 0.1, RANDOM, 8, 0.0, 0.0)))),
             new WorkloadModel("bzip2",
                     "Block sorting: the block, quadrant and pointer arrays are rewritten pass by pass; the half of"
