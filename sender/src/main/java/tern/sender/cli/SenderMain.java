@@ -34,9 +34,8 @@ import tern.sender.source.FileSource;
 import tern.sender.source.MemorySource;
 import tern.sender.source.Pacing;
 import tern.sender.source.ProcessPauser;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
 import tern.sender.transport.MigrationChannel;
+import tern.sender.workload.Workloads;
 
 @Command(name = "tern-sender", mixinStandardHelpOptions = true, version = "tern-sender 0.1", sortOptions = false,
         description = "Migrates memory to a tern-receiver by digest-acknowledged pre-copy.")
@@ -57,7 +56,8 @@ public final class SenderMain implements Callable<Integer> {
 
     static final class Source {
         @Option(names = "--workload", paramLabel = "NAME",
-                description = "In-process synthetic writer: idle, uniform, silent, hotset, mixed.")
+                description = "In-process writer: a pattern (uniform, silent, hotset, mixed), a workload model"
+                        + " (idle, webserver, kernel-compile, memcached, zeusmp, bzip2, mcf, milc, bwaves) or trace:FILE.")
         String workload;
 
         @Option(names = "--source", paramLabel = "file:PATH",
@@ -68,17 +68,17 @@ public final class SenderMain implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source sourceChoice;
 
-    @Option(names = "--memory", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "256MiB",
-            description = "Workload memory (default: ${DEFAULT-VALUE}).")
-    long memory;
+    @Option(names = "--memory", paramLabel = "SIZE", converter = Converters.Size.class,
+            description = "Workload memory (default: 256MiB; a model's own size; a trace's).")
+    Long memory;
 
     @Option(names = "--page-size", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "4096",
             description = "Page size (default: ${DEFAULT-VALUE}).")
     long pageSize;
 
-    @Option(names = "--dirty-rate", paramLabel = "PAGES/s", defaultValue = "4096",
-            description = "Workload stores per second with --pacing wall (default: ${DEFAULT-VALUE}).")
-    double dirtyRate;
+    @Option(names = "--dirty-rate", paramLabel = "PAGES/s",
+            description = "Workload stores (a model's page visits) per second with --pacing wall (default: 4096; a model's own).")
+    Double dirtyRate;
 
     @Option(names = "--pacing", paramLabel = "wall|N/page", defaultValue = "wall",
             description = "wall: a writer thread at --dirty-rate; N/page: N stores after each page captured,"
@@ -89,9 +89,13 @@ public final class SenderMain implements Callable<Integer> {
             description = "Share of silent stores for --workload mixed (default: ${DEFAULT-VALUE}).")
     double silentFraction;
 
-    @Option(names = "--zero-fraction", defaultValue = "0.25",
-            description = "Share of workload pages that start all zero (default: ${DEFAULT-VALUE}).")
-    double zeroFraction;
+    @Option(names = "--zero-fraction",
+            description = "Share of workload pages that start all zero (default: 0.25; a model's own).")
+    Double zeroFraction;
+
+    @Option(names = "--trace-speed", defaultValue = "1",
+            description = "Replay speed of --workload trace:FILE relative to its recorded pace (default: ${DEFAULT-VALUE}).")
+    double traceSpeed;
 
     @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -283,9 +287,8 @@ public final class SenderMain implements Callable<Integer> {
             if (pausePid != null) {
                 throw new IllegalArgumentException("--pause-pid goes with --source file:PATH, not --workload");
             }
-            PageGeometry g = PageGeometry.ofBytes(memory, (int) pageSize);
-            return new SyntheticWorkload(WorkloadPattern.parse(sourceChoice.workload), g, Pacing.parse(pacing), dirtyRate,
-                    silentFraction, zeroFraction, seed).start();
+            return new Workloads(sourceChoice.workload, memory, (int) pageSize, Pacing.parse(pacing), dirtyRate,
+                    silentFraction, zeroFraction, seed, traceSpeed).open().start();
         }
         String s = sourceChoice.source;
         if (!s.startsWith("file:")) {

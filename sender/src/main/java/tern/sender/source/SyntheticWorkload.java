@@ -17,10 +17,8 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
     /** Stores between checks of the pause flag, so pausing costs no lock per store. */
     private static final int STORES_PER_SLICE = 64;
 
-    private final WorkloadPattern pattern;
+    private final StoreStream stream;
     private final Pacing pacing;
-    private final double dirtyRate;
-    private final double silentFraction;
     private final long seed;
     private final PageGeometry geometry;
     private final PageSegments memory;
@@ -35,22 +33,32 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
     private Thread writer;
     private double owedStores;
     private long stores;
+    private StoreRecorder recorder;
+    private long startNanos;
 
     public SyntheticWorkload(WorkloadPattern pattern, PageGeometry geometry, Pacing pacing, double dirtyRate,
                              double silentFraction, double zeroFraction, long seed) {
+        this(checked(pattern, geometry, pacing, dirtyRate, silentFraction), geometry, pacing, zeroFraction, seed);
+    }
+
+    private static StoreStream checked(WorkloadPattern pattern, PageGeometry geometry, Pacing pacing, double dirtyRate,
+                                       double silentFraction) {
         if (silentFraction < 0 || silentFraction > 1) {
             throw new IllegalArgumentException("--silent-fraction " + silentFraction + " must be in 0..1");
-        }
-        if (zeroFraction < 0 || zeroFraction > 1) {
-            throw new IllegalArgumentException("--zero-fraction " + zeroFraction + " must be in 0..1");
         }
         if (pacing.wallClock() && dirtyRate < 0) {
             throw new IllegalArgumentException("--dirty-rate " + dirtyRate + " must not be negative");
         }
-        this.pattern = pattern;
+        return pattern.stream(geometry.pages(), silentFraction, dirtyRate);
+    }
+
+    /** A writer whose stores come from {@code stream}: a workload model or a trace. */
+    public SyntheticWorkload(StoreStream stream, PageGeometry geometry, Pacing pacing, double zeroFraction, long seed) {
+        if (zeroFraction < 0 || zeroFraction > 1) {
+            throw new IllegalArgumentException("--zero-fraction " + zeroFraction + " must be in 0..1");
+        }
+        this.stream = stream;
         this.pacing = pacing;
-        this.dirtyRate = dirtyRate;
-        this.silentFraction = silentFraction;
         this.seed = seed;
         this.geometry = geometry;
         this.memory = PageSegments.allocateDirect(geometry);
@@ -80,8 +88,10 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
     /** Starts the writer (wall-clock pacing) and the dirty log. */
     public SyntheticWorkload start() {
         log.reset();
-        if (pacing.wallClock() && pattern != WorkloadPattern.IDLE && dirtyRate > 0) {
-            writer = new Thread(this::writeLoop, "tern-workload-" + pattern.cliName());
+        startNanos = System.nanoTime();
+        // A writer thread only when something will ever be due at wall-clock pace (not at --dirty-rate 0).
+        if (pacing.wallClock() && !stream.idle() && stream.dueBy(Long.MAX_VALUE) > 0) {
+            writer = new Thread(this::writeLoop, "tern-workload");
             writer.setDaemon(true);
             writer.start();
         }
@@ -95,9 +105,8 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
 
     @Override
     public String describe() {
-        return "workload " + pattern.cliName() + " (" + ByteSize.format(geometry.bytes()) + ", seed " + seed
-                + ", pacing " + (pacing.wallClock() ? dirtyRate + " pages/s" : pacing.toString())
-                + (pattern == WorkloadPattern.MIXED ? ", silent " + silentFraction : "") + ")";
+        return "workload " + stream.describe() + " (" + ByteSize.format(geometry.bytes()) + ", seed " + seed
+                + ", pacing " + (pacing.wallClock() ? stream.rate() : pacing.toString()) + ")";
     }
 
     @Override
@@ -122,19 +131,40 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
 
     @Override
     public void afterCapture(int index) {
-        if (pacing.wallClock() || paused || pattern == WorkloadPattern.IDLE) {
+        if (pacing.wallClock() || paused || stream.idle()) {
             return;
         }
         owedStores += pacing.storesPerCapture();
         while (owedStores >= 1) {
             owedStores -= 1;
-            store(writerView);
+            if (!store(writerView)) {
+                owedStores = 0;
+                return;
+            }
         }
     }
 
-    /** One store of the pattern: pick a page and whether it is silent. */
-    private void store(PageSegments.View view) {
-        store(view, pattern.nextPage(rnd, geometry.pages()), pattern.nextSilent(rnd, silentFraction));
+    /** One visit of the stream: a page, its cache lines, and whether they keep their bytes. False once the stream ended. */
+    private boolean store(PageSegments.View view) {
+        long v = stream.next(rnd);
+        if (v == StoreStream.END) {
+            return false;
+        }
+        int page = StoreStream.page(v);
+        boolean silent = StoreStream.silent(v);
+        for (int i = StoreStream.lines(v); i > 0; i--) {
+            store(view, page, silent);
+        }
+        if (recorder != null) {
+            recorder.stored(System.nanoTime() - startNanos, page, silent);
+        }
+        return true;
+    }
+
+    /** Records every visit from now on; set before {@link #start}. */
+    public SyntheticWorkload record(StoreRecorder r) {
+        this.recorder = r;
+        return this;
     }
 
     /**
@@ -177,9 +207,11 @@ public final class SyntheticWorkload implements MemorySource, FalseDirtyCauses {
                     done = 0;
                     continue;
                 }
-                long due = (long) ((System.nanoTime() - start) * 1e-9 * dirtyRate);
+                long due = stream.dueBy(System.nanoTime() - start);
                 for (int i = 0; i < STORES_PER_SLICE && done < due; i++, done++) {
-                    store(writerView);
+                    if (!store(writerView)) {
+                        return; // the stream ended: nothing more will be written
+                    }
                 }
                 if (done < due) {
                     continue;

@@ -30,6 +30,37 @@ public enum WorkloadPattern {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** This pattern's stores over {@code pages} pages at {@code rate} stores per second of wall clock. */
+    public StoreStream stream(int pages, double silentFraction, double rate) {
+        WorkloadPattern p = this;
+        return new StoreStream() {
+            @Override
+            public long next(SplittableRandom rnd) {
+                return StoreStream.visit(p.nextPage(rnd, pages), 1, p.nextSilent(rnd, silentFraction));
+            }
+
+            @Override
+            public long dueBy(long elapsedNanos) {
+                return (long) (elapsedNanos * 1e-9 * rate);
+            }
+
+            @Override
+            public boolean idle() {
+                return p == IDLE;
+            }
+
+            @Override
+            public String describe() {
+                return p.cliName();
+            }
+
+            @Override
+            public String rate() {
+                return rate + " pages/s" + (p == MIXED ? ", silent " + silentFraction : "");
+            }
+        };
+    }
+
     int nextPage(SplittableRandom rnd, int pages) {
         if (this == HOTSET) {
             int hot = Math.max(1, pages / 10);
