@@ -1,17 +1,20 @@
 package tern.receiver.cli;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
 import tern.proto.Hello;
 import tern.proto.Phase;
+import tern.receiver.qemu.QemuDestination;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
 import tern.receiver.session.ReceiverConfig;
@@ -47,6 +50,24 @@ public final class ReceiverMain implements Callable<Integer> {
             defaultValue = "16")
     int window;
 
+    @Option(names = "--qemu-incoming", paramLabel = "URI",
+            description = "Hand a QEMU guest over: once the image verified, start the destination QEMU given after --"
+                    + " (its RAM must be memory-backend-file mem-path=IMAGE,share=on) listening at URI for the device"
+                    + " state (e.g. tcp:0.0.0.0:4444), then continue the guest.")
+    String qemuIncoming;
+
+    @Option(names = "--qemu-log", paramLabel = "PATH",
+            description = "The destination QEMU's output (default: IMAGE.qemu.log).")
+    Path qemuLog;
+
+    @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "60s",
+            description = "How long to wait for the guest's device state after the verdict (default: ${DEFAULT-VALUE}).")
+    java.time.Duration handoffTimeout;
+
+    @Parameters(paramLabel = "QEMU-COMMAND", arity = "0..*",
+            description = "With --qemu-incoming, after --: the destination QEMU's command line.")
+    java.util.List<String> qemuCommand = new java.util.ArrayList<>();
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -69,6 +90,7 @@ public final class ReceiverMain implements Callable<Integer> {
         if (window < 1 || window > 1024) {
             throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
         }
+        QemuDestination qemu = qemuDestination();
         ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage == null ? Long.MAX_VALUE : maxImage);
         SessionListener progress = new SessionListener() {
             @Override
@@ -76,6 +98,15 @@ public final class ReceiverMain implements Callable<Integer> {
                 System.out.println("migration " + h.getMigrationId() + ": " + h.getPageCount() + " pages of "
                         + h.getPageSize() + " B (" + ByteSize.format(h.getPageCount() * h.getPageSize())
                         + "), digest " + h.getDigest().name().toLowerCase());
+                if (qemu != null) {
+                    try {
+                        qemu.launch();
+                        System.out.println("destination QEMU started on " + image);
+                    } catch (IOException e) {
+                        // listen() tries again and, failing, refuses the verdict with the reason
+                        System.err.println("tern-receiver: cannot start the destination QEMU yet: " + e.getMessage());
+                    }
+                }
             }
 
             @Override
@@ -87,9 +118,17 @@ public final class ReceiverMain implements Callable<Integer> {
             public void drift(long pages) {
                 System.out.println(pages + " pages of the image changed behind the receiver; asking the sender to resend them");
             }
+
+            @Override
+            public void verified() throws Exception {
+                if (qemu != null) {
+                    qemu.listen();
+                    System.out.println("destination QEMU listening at " + qemuIncoming + " for the device state");
+                }
+            }
         };
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
-        try (ReceiverServer server = ReceiverServer.start(bind, image, config, progress)) {
+        try (qemu; ReceiverServer server = ReceiverServer.start(bind, image, config, progress)) {
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port()
                     + ", image " + image);
             System.out.flush();
@@ -103,10 +142,32 @@ public final class ReceiverMain implements Callable<Integer> {
                             + " failed: " + o.reason());
                 }
                 System.out.flush();
+                if (qemu != null && o.verified()) {
+                    long pid = qemu.awaitHandOffAndContinue();
+                    System.out.println("guest handed over: destination QEMU pid " + pid + " running");
+                    return 0;
+                }
                 if (!keepServing) {
                     return o.verified() ? 0 : 1;
                 }
             }
         }
+    }
+
+    private QemuDestination qemuDestination() {
+        if (qemuIncoming == null) {
+            if (!qemuCommand.isEmpty()) {
+                throw new IllegalArgumentException("a QEMU command (" + qemuCommand.get(0) + " ...) needs --qemu-incoming URI");
+            }
+            return null;
+        }
+        if (qemuCommand.isEmpty()) {
+            throw new IllegalArgumentException("--qemu-incoming needs the destination QEMU's command line after --");
+        }
+        if (keepServing) {
+            throw new IllegalArgumentException("--qemu-incoming hands one guest over: it does not go with --keep-serving");
+        }
+        Path logPath = qemuLog != null ? qemuLog : Path.of(image + ".qemu.log");
+        return new QemuDestination(qemuCommand, image.toAbsolutePath(), qemuIncoming, logPath, handoffTimeout);
     }
 }

@@ -29,6 +29,8 @@ import tern.sender.source.FileSource;
 import tern.sender.source.MemorySource;
 import tern.sender.source.Pacing;
 import tern.sender.source.ProcessPauser;
+import tern.sender.source.QemuSource;
+import tern.sender.source.QemuSourceSpec;
 import tern.sender.source.SyntheticWorkload;
 import tern.sender.source.WorkloadPattern;
 import tern.sender.transport.MigrationChannel;
@@ -55,8 +57,10 @@ public final class SenderMain implements Callable<Integer> {
                 description = "In-process synthetic writer: idle, uniform, silent, hotset, mixed.")
         String workload;
 
-        @Option(names = "--source", paramLabel = "file:PATH",
-                description = "A file another process writes (no dirty log: digest scans, --mode digest).")
+        @Option(names = "--source", paramLabel = "file:PATH|qemu:RAMFILE,qmp=SOCKET[,handoff=URI]",
+                description = "A file another process writes, or a QEMU guest's shared RAM file and QMP socket"
+                        + " (no dirty log: digest scans, --mode digest); handoff=URI moves the guest's device state"
+                        + " to the destination QEMU after a verified migration.")
         String source;
     }
 
@@ -152,6 +156,11 @@ public final class SenderMain implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress lines and no table.")
     boolean quiet;
 
+    @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "60s",
+            description = "With --source qemu:...,handoff=URI: how long QEMU's device-state migration may take"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Duration handoffTimeout;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -198,12 +207,37 @@ public final class SenderMain implements Callable<Integer> {
                         throw new MigrationFailure("embedded receiver: " + o.reason());
                     }
                 }
+                if (source instanceof QemuSource qemu && qemu.spec().handoffUri() != null) {
+                    handOff(qemu);
+                }
                 return 0;
             } finally {
                 if (embedded != null) {
                     embedded.close();
                 }
             }
+        }
+    }
+
+    /** The guest's device state follows its verified pages; a failed hand-off has continued the source guest. */
+    private void handOff(QemuSource qemu) throws Exception {
+        QemuSource.HandOff h;
+        try {
+            h = qemu.handOff(handoffTimeout);
+        } catch (java.io.IOException e) {
+            throw new MigrationFailure(e.getMessage() + "; the source guest was continued", e);
+        }
+        if (!quiet) {
+            System.out.println("handed off: device state to " + h.uri() + " in " + h.millis() + " ms"
+                    + (h.ramBytes() != null ? " (QEMU sent " + h.ramBytes() + " B of non-shared RAM and state)" : ""));
+        }
+        if (stats != null) {
+            java.nio.file.Files.writeString(stats, tern.common.stats.Json.object().put("type", "handoff").put("uri", h.uri())
+                    .put("handoff_ms", h.millis()).put("handoff_ram_bytes", h.ramBytes()) + "\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+        }
+        if (afterSuccess.equals("kill")) {
+            qemu.terminate();
         }
     }
 
@@ -234,6 +268,13 @@ public final class SenderMain implements Callable<Integer> {
         if (xbzrleCache < pageSize) {
             throw new IllegalArgumentException("--xbzrle-cache " + xbzrleCache + " holds not even one page");
         }
+        if (handsOff()) {
+            if (after == EngineConfig.AfterSuccess.CONTINUE) {
+                throw new IllegalArgumentException("--after-success continue with handoff= would leave the guest running"
+                        + " on both hosts; use stay-paused or kill");
+            }
+            after = EngineConfig.AfterSuccess.STAY_PAUSED; // the source is ended (kill) only once its device state moved
+        }
         String id = migrationId != null ? migrationId : "tern-" + Long.toHexString(System.currentTimeMillis());
         return new EngineConfig(id, m, d, auditOn, xbzrle, xbzrleCache, batchPages, window, bw, downtimeLimit,
                 maxIterations, maxTime, onc, after);
@@ -249,8 +290,11 @@ public final class SenderMain implements Callable<Integer> {
                     silentFraction, zeroFraction, seed).start();
         }
         String s = sourceChoice.source;
+        if (s.startsWith(QemuSourceSpec.PREFIX)) {
+            return openQemu(QemuSourceSpec.parse(s), cfg);
+        }
         if (!s.startsWith("file:")) {
-            throw new IllegalArgumentException("--source " + s + ": expected file:PATH");
+            throw new IllegalArgumentException("--source " + s + ": expected file:PATH or qemu:RAMFILE,qmp=SOCKET");
         }
         Path path = Path.of(s.substring(5));
         if (!Files.isRegularFile(path)) {
@@ -265,5 +309,24 @@ public final class SenderMain implements Callable<Integer> {
                     + " the migration is exact only if " + path + " is not written after the final scan");
         }
         return new FileSource(path, (int) pageSize, pausePid == null ? null : new ProcessPauser(pausePid));
+    }
+
+    private boolean handsOff() {
+        String s = sourceChoice.source;
+        return s != null && s.startsWith(QemuSourceSpec.PREFIX) && QemuSourceSpec.parse(s).handoffUri() != null;
+    }
+
+    private MemorySource openQemu(QemuSourceSpec spec, EngineConfig cfg) throws Exception {
+        if (pausePid != null) {
+            throw new IllegalArgumentException("--pause-pid goes with --source file:PATH; a qemu: source pauses through QMP");
+        }
+        if (!Files.isRegularFile(spec.ramFile())) {
+            throw new IllegalArgumentException("--source qemu:" + spec.ramFile() + ": no such RAM file");
+        }
+        if (cfg.mode() != Mode.DIGEST) {
+            throw new IllegalArgumentException("--source qemu: has no dirty log, so only --mode digest applies (got "
+                    + cfg.mode().cliName() + ")");
+        }
+        return QemuSource.open(spec, (int) pageSize);
     }
 }
