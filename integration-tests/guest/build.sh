@@ -16,7 +16,14 @@ done
 [ -x /bin/busybox ] && busybox_bin=/bin/busybox || busybox_bin="$(command -v busybox)"
 file "$busybox_bin" 2>/dev/null | grep -q dynamically && { echo "guest kit: $busybox_bin is not static (apt-get install busybox-static)" >&2; exit 1; }
 
-kernel_pkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)"
+kernel_pkg() {
+    apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1
+}
+kernel_pkg="$(kernel_pkg)"
+if [ -z "$kernel_pkg" ] && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >&2 # a fresh machine has no package lists yet
+    kernel_pkg="$(kernel_pkg)"
+fi
 if [ -z "$kernel_pkg" ]; then
     echo "guest kit: no linux-image-cloud-amd64 in apt's lists (run apt-get update)" >&2
     exit 1
