@@ -8,7 +8,7 @@
 # is downloaded, not installed), busybox-static, cpio, gcc, libc6-dev (.ci/run installs them).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-cache="${TERN_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tern-guest}"
+cache="${TERN_GUEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/tern-guest}"
 
 for tool in busybox cpio gcc gzip apt-get dpkg; do
     command -v "$tool" >/dev/null || { echo "guest kit: $tool not found (apt-get install busybox-static cpio gcc libc6-dev)" >&2; exit 1; }

@@ -143,8 +143,9 @@ public final class ReceiverMain implements Callable<Integer> {
                 }
                 System.out.flush();
                 if (qemu != null && o.verified()) {
-                    long pid = qemu.awaitHandOffAndContinue();
-                    System.out.println("guest handed over: destination QEMU pid " + pid + " running");
+                    QemuDestination.Running r = qemu.awaitHandOffAndContinue();
+                    System.out.println("guest handed over: destination QEMU pid " + r.pid() + " running"
+                            + (r.resumedEpochMicros() != null ? " (RESUME at " + r.resumedEpochMicros() + " us since the epoch)" : ""));
                     return 0;
                 }
                 if (!keepServing) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import tern.common.qmp.QemuMigration;
 import tern.common.qmp.QmpClient;
+import tern.common.qmp.QmpEvent;
 import tern.common.stats.Json;
 
 /**
@@ -91,8 +92,12 @@ public final class QemuDestination implements AutoCloseable {
         return String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size())) + " (log " + log + ")";
     }
 
-    /** Waits for the device state to arrive, then continues the guest; returns QEMU's pid. */
-    public long awaitHandOffAndContinue() throws IOException, InterruptedException {
+    /** A guest running on the destination: QEMU's pid and its own timestamp of the RESUME (null if none came). */
+    public record Running(long pid, Long resumedEpochMicros) {
+    }
+
+    /** Waits for the device state to arrive, then continues the guest. */
+    public Running awaitHandOffAndContinue() throws IOException, InterruptedException {
         QemuMigration.Outcome o = QemuMigration.awaitEnd(qmp, handoffTimeout);
         if (!o.completed()) {
             throw new IOException("device state did not arrive at " + incomingUri + ": "
@@ -101,7 +106,8 @@ public final class QemuDestination implements AutoCloseable {
         }
         qmp.execute("cont");
         running = true;
-        return process.pid();
+        QmpEvent resume = qmp.awaitEvent(e -> e.name().equals("RESUME"), Duration.ofSeconds(5));
+        return new Running(process.pid(), resume == null ? null : resume.epochMicros());
     }
 
     /** Closes the QMP connection; a QEMU whose guest was not continued here is ended. */

@@ -84,6 +84,10 @@ public final class QemuTrial implements Callable<Integer> {
                Long wireBytes, Long iterations, Boolean converged, boolean runsOn, String check, String error) {
     }
 
+    /** What one migration reported, and an observing QMP connection to the destination QEMU. */
+    private record Migrated(Row partial, QmpClient destinationObserver) {
+    }
+
     public static void main(String[] args) {
         System.exit(Cli.run(new QemuTrial(), args));
     }
@@ -161,11 +165,12 @@ public final class QemuTrial implements Callable<Integer> {
             dst.addAll(List.of("-qmp", "unix:" + dstObs + ",server=on,wait=off"));
             int incoming = freePort();
             long startMicros = System.currentTimeMillis() * 1000;
-            Row partial = variant.startsWith("qemu")
+            Migrated migrated = variant.startsWith("qemu")
                     ? qemuRun(pattern, variant, dir, dst, dstObs, srcCtl, incoming, children, open)
                     : ternRun(pattern, variant, dir, dst, dstObs, srcRam, srcCtl, dstRam, incoming, children, open);
             QmpEvent stop = srcObserver.awaitEvent(e -> e.name().equals("STOP"), Duration.ofSeconds(10));
-            QmpEvent resume = lastObserver.awaitEvent(e -> e.name().equals("RESUME"), Duration.ofSeconds(60));
+            Row partial = migrated.partial();
+            QmpEvent resume = migrated.destinationObserver().awaitEvent(e -> e.name().equals("RESUME"), Duration.ofSeconds(60));
             Long guestDowntime = stop != null && resume != null ? (resume.epochMicros() - stop.epochMicros()) / 1000 : null;
             Long total = resume != null ? (resume.epochMicros() - startMicros) / 1000 : null;
             int lastSourceBeat = lastBeat(srcConsole);
@@ -191,10 +196,8 @@ public final class QemuTrial implements Callable<Integer> {
         }
     }
 
-    private QmpClient lastObserver;
-
     /** (a), (b): QEMU's own pre-copy of all RAM, the trial driving both QEMUs through QMP. */
-    private Row qemuRun(String pattern, String variant, Path dir, List<String> dst, Path dstObs, Path srcCtlPath, int incoming,
+    private Migrated qemuRun(String pattern, String variant, Path dir, List<String> dst, Path dstObs, Path srcCtlPath, int incoming,
                         List<Child> children, List<AutoCloseable> open) throws Exception {
         Path dstCtlPath = dir.resolve("destination-ctl.qmp");
         List<String> cmd = new ArrayList<>(dst);
@@ -202,8 +205,8 @@ public final class QemuTrial implements Callable<Integer> {
         children.add(Child.start("destination-qemu", cmd, dir, List.of(), false));
         QmpClient dstCtl = QmpClient.connect(dstCtlPath, Duration.ofSeconds(60));
         open.add(dstCtl);
-        lastObserver = QmpClient.connect(dstObs, Duration.ofSeconds(60));
-        open.add(lastObserver);
+        QmpClient dstObserver = QmpClient.connect(dstObs, Duration.ofSeconds(60));
+        open.add(dstObserver);
         QmpClient srcCtl = QmpClient.connect(srcCtlPath, Duration.ofSeconds(30));
         open.add(srcCtl);
         boolean xbzrle = variant.endsWith("xbzrle");
@@ -227,13 +230,14 @@ public final class QemuTrial implements Callable<Integer> {
         Map<String, Object> info = o.info();
         Map<?, ?> ramInfo = info.get("ram") instanceof Map<?, ?> m ? m : Map.of();
         Files.writeString(dir.resolve("query-migrate.json"), info.toString() + "\n");
-        return new Row(pattern, variant, 0, null, null, asLong(info.get("downtime")), asLong(ramInfo.get("transferred")),
-                asLong(ramInfo.get("dirty-sync-count")), converged && o.completed(), false, null,
-                o.completed() ? null : "QEMU migration " + o.status() + (o.error() != null ? ": " + o.error() : ""));
+        return new Migrated(new Row(pattern, variant, 0, null, null, asLong(info.get("downtime")),
+                asLong(ramInfo.get("transferred")), asLong(ramInfo.get("dirty-sync-count")), converged && o.completed(), false,
+                null, o.completed() ? null : "QEMU migration " + o.status() + (o.error() != null ? ": " + o.error() : "")),
+                dstObserver);
     }
 
     /** (c), (d): Tern moves the RAM file; QEMU moves only device state (x-ignore-shared). */
-    private Row ternRun(String pattern, String variant, Path dir, List<String> dst, Path dstObs, Path srcRam, Path srcCtl,
+    private Migrated ternRun(String pattern, String variant, Path dir, List<String> dst, Path dstObs, Path srcRam, Path srcCtl,
                         Path dstRam, int incoming, List<Child> children, List<AutoCloseable> open) throws Exception {
         List<String> recv = new ArrayList<>(List.of(home.resolve("bin/tern-receiver").toString(), "--listen", "127.0.0.1:0",
                 "--image", dstRam.toString(), "--qemu-incoming", "tcp:127.0.0.1:" + incoming,
@@ -265,8 +269,8 @@ public final class QemuTrial implements Callable<Integer> {
         children.add(sender);
         int senderExit = sender.awaitExit(maxTime.toMillis() + 300_000);
         int receiverExit = receiver.awaitExit(120_000);
-        lastObserver = observer.get();
-        open.add(lastObserver);
+        QmpClient dstObserver = observer.get();
+        open.add(dstObserver);
         Map<String, Object> summary = null;
         Map<String, Object> handoff = null;
         if (Files.exists(stats)) {
@@ -282,13 +286,13 @@ public final class QemuTrial implements Callable<Integer> {
         String error = senderExit != 0 || receiverExit != 0
                 ? "sender exit " + senderExit + ", receiver exit " + receiverExit + sender.tail() : null;
         if (summary == null) {
-            return new Row(pattern, variant, 0, null, null, null, null, null, null, false, null, error);
+            return new Migrated(new Row(pattern, variant, 0, null, null, null, null, null, null, false, null, error), dstObserver);
         }
         Long wire = asLong(summary.get("bytes_on_wire"));
         Long handoffBytes = handoff == null ? null : asLong(handoff.get("handoff_ram_bytes"));
-        return new Row(pattern, variant, 0, null, null, asLong(summary.get("downtime_ms")),
+        return new Migrated(new Row(pattern, variant, 0, null, null, asLong(summary.get("downtime_ms")),
                 wire == null ? null : wire + (handoffBytes == null ? 0 : handoffBytes), asLong(summary.get("iterations")),
-                Boolean.TRUE.equals(summary.get("converged")), false, null, error);
+                Boolean.TRUE.equals(summary.get("converged")), false, null, error), dstObserver);
     }
 
     private static Long asLong(Object o) {

@@ -1,8 +1,10 @@
 package tern.sender.cli;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -12,6 +14,7 @@ import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
 import tern.common.digest.DigestKind;
 import tern.common.page.PageGeometry;
+import tern.common.stats.Json;
 import tern.common.units.Converters;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
@@ -224,7 +227,7 @@ public final class SenderMain implements Callable<Integer> {
         QemuSource.HandOff h;
         try {
             h = qemu.handOff(handoffTimeout);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new MigrationFailure(e.getMessage() + "; the source guest was continued", e);
         }
         if (!quiet) {
@@ -232,9 +235,9 @@ public final class SenderMain implements Callable<Integer> {
                     + (h.ramBytes() != null ? " (QEMU sent " + h.ramBytes() + " B of non-shared RAM and state)" : ""));
         }
         if (stats != null) {
-            java.nio.file.Files.writeString(stats, tern.common.stats.Json.object().put("type", "handoff").put("uri", h.uri())
-                    .put("handoff_ms", h.millis()).put("handoff_ram_bytes", h.ramBytes()) + "\n",
-                    java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(stats, Json.object().put("type", "handoff").put("uri", h.uri()).put("handoff_ms", h.millis())
+                    .put("handoff_ram_bytes", h.ramBytes()).put("guest_stopped_epoch_us", h.stoppedEpochMicros()) + "\n",
+                    StandardOpenOption.APPEND);
         }
         if (afterSuccess.equals("kill")) {
             qemu.terminate();

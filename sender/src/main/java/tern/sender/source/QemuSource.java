@@ -7,6 +7,7 @@ import java.util.Map;
 import tern.common.page.PageGeometry;
 import tern.common.qmp.QemuMigration;
 import tern.common.qmp.QmpClient;
+import tern.common.qmp.QmpEvent;
 import tern.common.stats.Json;
 import tern.common.units.ByteSize;
 
@@ -22,8 +23,11 @@ public final class QemuSource implements MemorySource {
     private final FileSource ram;
     private final QmpClient qmp;
 
-    /** The device-state hand-off as QEMU reported it. */
-    public record HandOff(String uri, long millis, Long ramBytes) {
+    /**
+     * The device-state hand-off as QEMU reported it; {@code stoppedEpochMicros} is QEMU's own
+     * timestamp of the guest's STOP (with the destination's RESUME: the guest's downtime).
+     */
+    public record HandOff(String uri, long millis, Long ramBytes, Long stoppedEpochMicros) {
     }
 
     private QemuSource(QemuSourceSpec spec, FileSource ram, QmpClient qmp) {
@@ -106,6 +110,8 @@ public final class QemuSource implements MemorySource {
      */
     public HandOff handOff(Duration timeout) throws IOException, InterruptedException {
         long start = System.nanoTime();
+        // QEMU sent STOP before its reply to our stop: it is among the events kept meanwhile
+        QmpEvent stop = qmp.awaitEvent(e -> e.name().equals("STOP"), Duration.ZERO);
         try {
             qmp.execute("migrate", Json.object().put("uri", spec.handoffUri()));
             QemuMigration.Outcome o = QemuMigration.awaitEnd(qmp, timeout);
@@ -118,7 +124,8 @@ public final class QemuSource implements MemorySource {
                         + (o.error() != null ? ": " + o.error() : ""));
             }
             Long bytes = o.info().get("ram") instanceof Map<?, ?> r && r.get("transferred") instanceof Long t ? t : null;
-            return new HandOff(spec.handoffUri(), (System.nanoTime() - start) / 1_000_000, bytes);
+            return new HandOff(spec.handoffUri(), (System.nanoTime() - start) / 1_000_000, bytes,
+                    stop == null ? null : stop.epochMicros());
         } catch (IOException e) {
             try {
                 qmp.execute("cont");
