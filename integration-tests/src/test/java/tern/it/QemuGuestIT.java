@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tern.common.qmp.QmpClient;
 import tern.sender.qemu.GuestKit;
 import tern.sender.qemu.SerialConsole;
 
@@ -98,6 +99,15 @@ class QemuGuestIT {
         assertTrue(failing.stderr().contains("device-state hand-off to tcp:127.0.0.1:" + deadPort + " failed")
                 && failing.stderr().contains("source guest was continued"), failing.outputs());
         assertEquals(0, plain.awaitExit(), plain.outputs());
+        try (QmpClient qmp = QmpClient.connect(srcQmp, Duration.ofSeconds(30))) {
+            assertEquals("running", ((Map<?, ?>) qmp.execute("query-status")).get("status"));
+            for (Object c : (List<?>) qmp.execute("query-migrate-capabilities")) {
+                if ("x-ignore-shared".equals(((Map<?, ?>) c).get("capability"))) {
+                    assertEquals(Boolean.FALSE, ((Map<?, ?>) c).get("state"),
+                            "x-ignore-shared is cleared: a later plain QEMU migration must move the RAM");
+                }
+            }
+        }
         int afterFailure = srcConsole.size();
         assertNotNull(srcConsole.await(afterFailure, l -> l.startsWith("tern-hb"), Duration.ofSeconds(60)),
                 "the source guest runs on after the failed hand-off");

@@ -60,6 +60,17 @@ public final class QemuMigration {
         }
     }
 
+    /** Fails unless QEMU knows the migration capability {@code name}. */
+    public static void requireCapability(QmpClient qmp, String name) throws IOException, InterruptedException {
+        for (Object o : (List<?>) qmp.execute("query-migrate-capabilities")) {
+            if (o instanceof Map<?, ?> m && name.equals(m.get("capability"))) {
+                return;
+            }
+        }
+        throw new IOException("QEMU at " + qmp.socket() + " has no migration capability " + name
+                + " (QEMU 4.0 or later has it)");
+    }
+
     /** migrate-set-capabilities with each name set to {@code on}. */
     public static void setCapabilities(QmpClient qmp, boolean on, String... names) throws IOException, InterruptedException {
         List<Json> caps = new ArrayList<>();

@@ -49,9 +49,8 @@ public final class QemuSource implements MemorySource {
                         + " running or paused");
             }
             if (spec.handoffUri() != null) {
-                // set now, so a QEMU without them fails before any page is sent; "events" makes
-                // QEMU report the migration's end as an event instead of being polled
-                QemuMigration.setCapabilities(qmp, true, "x-ignore-shared", "events");
+                // checked now, so a QEMU without it fails before any page is sent
+                QemuMigration.requireCapability(qmp, "x-ignore-shared");
             }
             ram = new FileSource(spec.ramFile(), pageSize, null);
             return new QemuSource(spec, ram, qmp);
@@ -113,6 +112,9 @@ public final class QemuSource implements MemorySource {
         // QEMU sent STOP before its reply to our stop: it is among the events kept meanwhile
         QmpEvent stop = qmp.awaitEvent(e -> e.name().equals("STOP"), Duration.ZERO);
         try {
+            // set only for the hand-off, and cleared if it fails: left on, it would make a later
+            // plain QEMU migration of this guest skip its RAM. "events" reports the end as an event.
+            QemuMigration.setCapabilities(qmp, true, "x-ignore-shared", "events");
             qmp.execute("migrate", Json.object().put("uri", spec.handoffUri()));
             QemuMigration.Outcome o = QemuMigration.awaitEnd(qmp, timeout);
             if (!o.completed()) {
@@ -129,6 +131,7 @@ public final class QemuSource implements MemorySource {
         } catch (IOException e) {
             try {
                 qmp.execute("cont");
+                QemuMigration.setCapabilities(qmp, false, "x-ignore-shared");
             } catch (IOException | RuntimeException ce) {
                 e.addSuppressed(ce);
             }
