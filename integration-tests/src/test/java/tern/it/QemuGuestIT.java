@@ -30,7 +30,8 @@ import tern.sender.qemu.SerialConsole;
  * moves the RAM and hands the device state over. The destination guest must run on — heartbeats
  * after the switchover, continuing the source's count — and its own check of every page of its
  * workload must pass. Before that, on the same guest, a hand-off to an address where no QEMU
- * listens must fail with QEMU's own error and leave the source guest running.
+ * listens must fail with QEMU's own error, and a destination QEMU that does not map the image
+ * must make the receiver refuse the verdict; both leave the source guest running.
  *
  * The guest's RAM is 128 MiB, a multiple of 256 KiB: the size at which QEMU 7.2's own TCG
  * pre-copy loses writes (README); Tern never trusts QEMU's dirty log, so it moves it intact.
@@ -121,7 +122,26 @@ class QemuGuestIT {
         assertTrue(refused.stderr().contains("has no memory-backend-file with mem-path=" + stranger)
                 && refused.stderr().contains(srcRam.toString()), refused.outputs());
 
-        // 3. The hand-off: the receiver starts the destination QEMU on its image.
+        // 3. A destination QEMU whose RAM is not the receiver's image: the receiver refuses the
+        //    verdict saying so, the sender exits 1 and the source guest runs on.
+        Path elsewhere = shm.resolve("elsewhere.ram");
+        List<String> wrongCmd = ItProcess.launcher("tern-receiver", "--listen", "127.0.0.1:0", "--image",
+                shm.resolve("wrong.img").toString(), "--qemu-incoming", "tcp:127.0.0.1:" + freePort(), "--");
+        wrongCmd.addAll(kit.command(RAM_KIB, elsewhere, WORKLOAD, console("wrong-destination").port(), null));
+        ItProcess wrongReceiver = start("receiver-wrong-ram", wrongCmd);
+        int wrongPort = port(wrongReceiver);
+        ItProcess refusedSender = start("sender-wrong-ram", ItProcess.launcher("tern-sender", "--to", "127.0.0.1:" + wrongPort,
+                "--source", "qemu:" + srcRam + ",qmp=" + srcQmp + ",handoff=tcp:127.0.0.1:" + deadPort, "--quiet"));
+        assertEquals(1, refusedSender.awaitExit(), refusedSender.outputs() + wrongReceiver.outputs());
+        assertTrue(refusedSender.stderr().contains("image verified, but")
+                && refusedSender.stderr().contains("has no memory-backend-file with mem-path=" + shm.resolve("wrong.img")),
+                refusedSender.outputs());
+        assertEquals(1, wrongReceiver.awaitExit(), wrongReceiver.outputs());
+        int afterRefusal = srcConsole.size();
+        assertNotNull(srcConsole.await(afterRefusal, l -> l.startsWith("tern-hb"), Duration.ofSeconds(60)),
+                "the source guest runs on after the refused verdict");
+
+        // 4. The hand-off: the receiver starts the destination QEMU on its image.
         Path dstRam = shm.resolve("destination.ram");
         SerialConsole dstConsole = console("destination");
         destinationPid = dir.resolve("destination.pid");
