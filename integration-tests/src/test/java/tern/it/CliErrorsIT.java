@@ -163,4 +163,25 @@ class CliErrorsIT {
         assertNoStackTrace(receiver);
         assertTrue(!Files.exists(image) || Files.size(image) == 0, "a refused migration must not write the image\n" + both);
     }
+
+    @Test
+    void h_qemuOptionsThatCannotWorkAreBadUsage() throws Exception {
+        Path ram = dir.resolve("guest.ram");
+        Files.write(ram, new byte[4096]);
+        ItProcess noQmp = run("sender-no-qmp", "tern-sender", "--to", "127.0.0.1:1", "--source", "qemu:" + ram);
+        assertEquals(2, exit(noQmp), noQmp.outputs());
+        assertOneLine(noQmp, "qemu: without qmp=");
+        assertTrue(noQmp.stderrLines().get(0).contains("qmp=SOCKET is required"), noQmp.outputs());
+        ItProcess twoCopies = run("sender-continue", "tern-sender", "--to", "127.0.0.1:1", "--source",
+                "qemu:" + ram + ",qmp=" + dir.resolve("q.sock") + ",handoff=tcp:127.0.0.1:4444", "--after-success", "continue");
+        assertEquals(2, exit(twoCopies), twoCopies.outputs());
+        assertTrue(twoCopies.stderrLines().get(0).contains("running on both hosts"), twoCopies.outputs());
+        ItProcess noCommand = run("receiver-no-qemu", "tern-receiver", "--listen", "127.0.0.1:0", "--image",
+                dir.resolve("i.img").toString(), "--qemu-incoming", "tcp:127.0.0.1:4444");
+        assertEquals(2, exit(noCommand), noCommand.outputs());
+        assertOneLine(noCommand, "--qemu-incoming without a command");
+        assertTrue(noCommand.stderrLines().get(0).contains("command line after --"), noCommand.outputs());
+        assertNoStackTrace(noQmp);
+        assertNoStackTrace(noCommand);
+    }
 }

@@ -2,6 +2,7 @@ package tern.receiver.cli;
 
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
 import tern.common.tls.TlsFiles;
@@ -20,6 +22,7 @@ import tern.common.units.Converters;
 import tern.common.units.Durations;
 import tern.proto.Hello;
 import tern.proto.Phase;
+import tern.receiver.qemu.QemuDestination;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.image.ResumeFile;
 import tern.receiver.server.ReceiverServer;
@@ -65,6 +68,24 @@ public final class ReceiverMain implements Callable<Integer> {
     @Mixin
     TlsOptions tls;
 
+    @Option(names = "--qemu-incoming", paramLabel = "URI",
+            description = "Hand a QEMU guest over: once the image verified, start the destination QEMU given after --"
+                    + " (its RAM must be memory-backend-file mem-path=IMAGE,share=on) listening at URI for the device"
+                    + " state (e.g. tcp:0.0.0.0:4444), then continue the guest.")
+    String qemuIncoming;
+
+    @Option(names = "--qemu-log", paramLabel = "PATH",
+            description = "The destination QEMU's output (default: IMAGE.qemu.log).")
+    Path qemuLog;
+
+    @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "60s",
+            description = "How long to wait for the guest's device state after the verdict (default: ${DEFAULT-VALUE}).")
+    java.time.Duration handoffTimeout;
+
+    @Parameters(paramLabel = "QEMU-COMMAND", arity = "0..*",
+            description = "With --qemu-incoming, after --: the destination QEMU's command line.")
+    java.util.List<String> qemuCommand = new java.util.ArrayList<>();
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -105,6 +126,7 @@ public final class ReceiverMain implements Callable<Integer> {
         };
         ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
                 : tlsFiles.serverCredentials(refusals);
+        QemuDestination qemu = qemuDestination();
         ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage == null ? Long.MAX_VALUE : maxImage,
                 resumeTimeout);
         SessionListener progress = new SessionListener() {
@@ -113,6 +135,15 @@ public final class ReceiverMain implements Callable<Integer> {
                 System.out.println("migration " + h.getMigrationId() + ": " + h.getPageCount() + " pages of "
                         + h.getPageSize() + " B (" + ByteSize.format(h.getPageCount() * h.getPageSize())
                         + "), digest " + h.getDigest().name().toLowerCase());
+                if (qemu != null) {
+                    try {
+                        qemu.launch();
+                        System.out.println("destination QEMU started on " + image);
+                    } catch (IOException e) {
+                        // listen() tries again and, failing, refuses the verdict with the reason
+                        System.err.println("tern-receiver: cannot start the destination QEMU yet: " + e.getMessage());
+                    }
+                }
             }
 
             @Override
@@ -137,6 +168,14 @@ public final class ReceiverMain implements Callable<Integer> {
                 System.out.println("migration " + migrationId + " resumed (resume " + resumes + ")");
                 System.out.flush();
             }
+
+            @Override
+            public void verified() throws Exception {
+                if (qemu != null) {
+                    qemu.listen();
+                    System.out.println("destination QEMU listening at " + qemuIncoming + " for the device state");
+                }
+            }
         };
         MigrationSession restored = null;
         if (resumable) {
@@ -149,7 +188,7 @@ public final class ReceiverMain implements Callable<Integer> {
                     + "; awaiting its sender's resume for " + Durations.format(resumeTimeout));
         }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
-        try (ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored, credentials, refusals)) {
+        try (qemu; ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored, credentials, refusals)) {
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port()
                     + ", image " + image);
             if (tlsFiles != null) {
@@ -166,10 +205,33 @@ public final class ReceiverMain implements Callable<Integer> {
                             + " failed: " + o.reason());
                 }
                 System.out.flush();
+                if (qemu != null && o.verified()) {
+                    QemuDestination.Running r = qemu.awaitHandOffAndContinue();
+                    System.out.println("guest handed over: destination QEMU pid " + r.pid() + " running"
+                            + (r.resumedEpochMicros() != null ? " (RESUME at " + r.resumedEpochMicros() + " us since the epoch)" : ""));
+                    return 0;
+                }
                 if (!keepServing) {
                     return o.verified() ? 0 : 1;
                 }
             }
         }
+    }
+
+    private QemuDestination qemuDestination() {
+        if (qemuIncoming == null) {
+            if (!qemuCommand.isEmpty()) {
+                throw new IllegalArgumentException("a QEMU command (" + qemuCommand.get(0) + " ...) needs --qemu-incoming URI");
+            }
+            return null;
+        }
+        if (qemuCommand.isEmpty()) {
+            throw new IllegalArgumentException("--qemu-incoming needs the destination QEMU's command line after --");
+        }
+        if (keepServing) {
+            throw new IllegalArgumentException("--qemu-incoming hands one guest over: it does not go with --keep-serving");
+        }
+        Path logPath = qemuLog != null ? qemuLog : Path.of(image + ".qemu.log");
+        return new QemuDestination(qemuCommand, image.toAbsolutePath(), qemuIncoming, logPath, handoffTimeout);
     }
 }

@@ -427,6 +427,16 @@ public final class MigrationSession {
         TargetImage.Verification v = image.verify(MAX_RESYNC_PAGES);
         ByteString root = ByteString.copyFrom(v.root());
         if (root.equals(c.getRootDigest())) {
+            try {
+                listener.verified();
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                return finish(Verdict.newBuilder().setOk(false).setRootDigest(root)
+                        .setReason("image verified, but " + (e.getMessage() == null ? e.toString() : e.getMessage()))
+                        .setPagesStored(image.pagesStored()).setPagesAlreadyHeld(image.pagesAlreadyHeld()).build());
+            }
             return finish(Verdict.newBuilder().setOk(true).setRootDigest(root).setPagesStored(image.pagesStored())
                     .setPagesAlreadyHeld(image.pagesAlreadyHeld()).build());
         }

@@ -23,6 +23,14 @@ public interface SessionListener {
     default void resumed(String migrationId, int resumes) {
     }
 
+    /**
+     * The image verified, before the verdict is sent: the sender acts on the verdict at once, so
+     * whatever must be ready by then (a destination QEMU listening for the device state) is made
+     * ready here. Throwing turns the verdict into a refusal carrying the exception's message.
+     */
+    default void verified() throws Exception {
+    }
+
     SessionListener NONE = new SessionListener() {
     };
 }

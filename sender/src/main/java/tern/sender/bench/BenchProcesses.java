@@ -68,7 +68,9 @@ final class BenchProcesses {
     }
 
     Child start(String name, List<String> cmd, Path run, List<Child.Hook> hooks, boolean stdin) throws IOException {
-        return start(name, cmd, run, hooks, stdin, java.util.Map.of());
+        Child c = Child.start(name, cmd, run, hooks, stdin);
+        live.add(c);
+        return c;
     }
 
     /** As {@link #start(String, List, Path, List, boolean)}, with {@code env} added to the child's environment. */

@@ -52,6 +52,11 @@ final class Child implements AutoCloseable {
         this.pump.start();
     }
 
+    /** Starts {@code command} in {@code dir}; stdin is /dev/null unless {@code withStdin}. */
+    static Child start(String name, List<String> command, Path dir, List<Hook> hooks, boolean withStdin) throws IOException {
+        return start(name, command, dir, hooks, withStdin, java.util.Map.of());
+    }
+
     /**
      * Starts {@code command} in {@code dir} with {@code env} added to this process's environment;
      * stdin is /dev/null unless {@code withStdin}.

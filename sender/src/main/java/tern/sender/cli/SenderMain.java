@@ -2,9 +2,11 @@ package tern.sender.cli;
 
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -17,6 +19,7 @@ import tern.common.digest.DigestKind;
 import tern.common.page.PageGeometry;
 import tern.common.tls.TlsFiles;
 import tern.common.tls.TlsOptions;
+import tern.common.stats.Json;
 import tern.common.units.Converters;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
@@ -34,6 +37,10 @@ import tern.sender.source.FileSource;
 import tern.sender.source.MemorySource;
 import tern.sender.source.Pacing;
 import tern.sender.source.ProcessPauser;
+import tern.sender.source.QemuSource;
+import tern.sender.source.QemuSourceSpec;
+import tern.sender.source.SyntheticWorkload;
+import tern.sender.source.WorkloadPattern;
 import tern.sender.transport.MigrationChannel;
 import tern.sender.workload.Workloads;
 
@@ -60,8 +67,10 @@ public final class SenderMain implements Callable<Integer> {
                         + " (idle, webserver, kernel-compile, memcached, zeusmp, bzip2, mcf, milc, bwaves) or trace:FILE.")
         String workload;
 
-        @Option(names = "--source", paramLabel = "file:PATH",
-                description = "A file another process writes (no dirty log: digest scans, --mode digest).")
+        @Option(names = "--source", paramLabel = "file:PATH|qemu:RAMFILE,qmp=SOCKET[,handoff=URI]",
+                description = "A file another process writes, or a QEMU guest's shared RAM file and QMP socket"
+                        + " (no dirty log: digest scans, --mode digest); handoff=URI moves the guest's device state"
+                        + " to the destination QEMU after a verified migration.")
         String source;
     }
 
@@ -173,6 +182,11 @@ public final class SenderMain implements Callable<Integer> {
     @Mixin
     TlsOptions tls;
 
+    @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "60s",
+            description = "With --source qemu:...,handoff=URI: how long QEMU's device-state migration may take"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Duration handoffTimeout;
+
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
@@ -222,6 +236,9 @@ public final class SenderMain implements Callable<Integer> {
                         throw new MigrationFailure("embedded receiver: " + o.reason());
                     }
                 }
+                if (source instanceof QemuSource qemu && qemu.spec().handoffUri() != null) {
+                    handOff(qemu);
+                }
                 return 0;
             } finally {
                 if (embedded != null) {
@@ -242,6 +259,28 @@ public final class SenderMain implements Callable<Integer> {
         }
         TlsFiles files = tls.resolve(target.to.getHostString(), "--to");
         return files == null ? InsecureChannelCredentials.create() : files.channelCredentials();
+    }
+
+    /** The guest's device state follows its verified pages; a failed hand-off has continued the source guest. */
+    private void handOff(QemuSource qemu) throws Exception {
+        QemuSource.HandOff h;
+        try {
+            h = qemu.handOff(handoffTimeout);
+        } catch (IOException e) {
+            throw new MigrationFailure(e.getMessage() + "; the source guest was continued", e);
+        }
+        if (!quiet) {
+            System.out.println("handed off: device state to " + h.uri() + " in " + h.millis() + " ms"
+                    + (h.ramBytes() != null ? " (QEMU sent " + h.ramBytes() + " B of non-shared RAM and state)" : ""));
+        }
+        if (stats != null) {
+            Files.writeString(stats, Json.object().put("type", "handoff").put("uri", h.uri()).put("handoff_ms", h.millis())
+                    .put("handoff_ram_bytes", h.ramBytes()).put("guest_stopped_epoch_us", h.stoppedEpochMicros()) + "\n",
+                    StandardOpenOption.APPEND);
+        }
+        if (afterSuccess.equals("kill")) {
+            qemu.terminate();
+        }
     }
 
     private EngineConfig engineConfig() {
@@ -277,6 +316,13 @@ public final class SenderMain implements Callable<Integer> {
         if (xbzrleCache < pageSize) {
             throw new IllegalArgumentException("--xbzrle-cache " + xbzrleCache + " holds not even one page");
         }
+        if (handsOff()) {
+            if (after == EngineConfig.AfterSuccess.CONTINUE) {
+                throw new IllegalArgumentException("--after-success continue with handoff= would leave the guest running"
+                        + " on both hosts; use stay-paused or kill");
+            }
+            after = EngineConfig.AfterSuccess.STAY_PAUSED; // the source is ended (kill) only once its device state moved
+        }
         String id = migrationId != null ? migrationId : "tern-" + Long.toHexString(System.currentTimeMillis());
         return new EngineConfig(id, m, d, auditOn, xbzrle, xbzrleCache, batchPages, window, bw, downtimeLimit,
                 maxIterations, maxTime, onc, after);
@@ -291,8 +337,11 @@ public final class SenderMain implements Callable<Integer> {
                     silentFraction, zeroFraction, seed, traceSpeed).open().start();
         }
         String s = sourceChoice.source;
+        if (s.startsWith(QemuSourceSpec.PREFIX)) {
+            return openQemu(QemuSourceSpec.parse(s), cfg);
+        }
         if (!s.startsWith("file:")) {
-            throw new IllegalArgumentException("--source " + s + ": expected file:PATH");
+            throw new IllegalArgumentException("--source " + s + ": expected file:PATH or qemu:RAMFILE,qmp=SOCKET");
         }
         Path path = Path.of(s.substring(5));
         if (!Files.isRegularFile(path)) {
@@ -307,5 +356,24 @@ public final class SenderMain implements Callable<Integer> {
                     + " the migration is exact only if " + path + " is not written after the final scan");
         }
         return new FileSource(path, (int) pageSize, pausePid == null ? null : new ProcessPauser(pausePid));
+    }
+
+    private boolean handsOff() {
+        String s = sourceChoice.source;
+        return s != null && s.startsWith(QemuSourceSpec.PREFIX) && QemuSourceSpec.parse(s).handoffUri() != null;
+    }
+
+    private MemorySource openQemu(QemuSourceSpec spec, EngineConfig cfg) throws Exception {
+        if (pausePid != null) {
+            throw new IllegalArgumentException("--pause-pid goes with --source file:PATH; a qemu: source pauses through QMP");
+        }
+        if (!Files.isRegularFile(spec.ramFile())) {
+            throw new IllegalArgumentException("--source qemu:" + spec.ramFile() + ": no such RAM file");
+        }
+        if (cfg.mode() != Mode.DIGEST) {
+            throw new IllegalArgumentException("--source qemu: has no dirty log, so only --mode digest applies (got "
+                    + cfg.mode().cliName() + ")");
+        }
+        return QemuSource.open(spec, (int) pageSize);
     }
 }

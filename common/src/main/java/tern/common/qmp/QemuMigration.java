@@ -1,0 +1,102 @@
+package tern.common.qmp;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import tern.common.stats.Json;
+
+/**
+ * The QMP steps both ends of a QEMU hand-off take: checking that a guest's RAM is the shared file
+ * Tern moves, setting migration capabilities, and waiting for QEMU's own migration to end.
+ */
+public final class QemuMigration {
+    /** What QEMU's migration ended in: completed, failed or cancelled, with QEMU's error text. */
+    public record Outcome(String status, String error, Map<String, Object> info) {
+        public boolean completed() {
+            return "completed".equals(status);
+        }
+    }
+
+    private QemuMigration() {
+    }
+
+    /**
+     * Fails unless the guest behind {@code qmp} has a memory-backend-file whose mem-path is
+     * {@code ramFile} with share=on: only then are Tern's pages the guest's RAM, and only then does
+     * x-ignore-shared leave that RAM to Tern.
+     */
+    public static void requireSharedRam(QmpClient qmp, Path ramFile) throws IOException, InterruptedException {
+        List<String> seen = new ArrayList<>();
+        for (Object o : (List<?>) qmp.execute("qom-list", Json.object().put("path", "/objects"))) {
+            Map<?, ?> child = (Map<?, ?>) o;
+            if (!"child<memory-backend-file>".equals(child.get("type"))) {
+                continue;
+            }
+            String path = "/objects/" + child.get("name");
+            String memPath = String.valueOf(qmp.execute("qom-get", Json.object().put("path", path).put("property", "mem-path")));
+            boolean share = Boolean.TRUE.equals(qmp.execute("qom-get", Json.object().put("path", path).put("property", "share")));
+            if (sameFile(memPath, ramFile)) {
+                if (!share) {
+                    throw new IOException("QEMU at " + qmp.socket() + ": memory backend " + child.get("name") + " maps "
+                            + ramFile + " with share=off; Tern needs share=on (the guest's stores must reach the file)");
+                }
+                return;
+            }
+            seen.add(child.get("name") + "=" + memPath);
+        }
+        throw new IOException("QEMU at " + qmp.socket() + " has no memory-backend-file with mem-path=" + ramFile
+                + (seen.isEmpty() ? " (it has no memory-backend-file at all)" : " (it has " + String.join(", ", seen) + ")"));
+    }
+
+    private static boolean sameFile(String memPath, Path ramFile) {
+        try {
+            return Files.isSameFile(Path.of(memPath), ramFile);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Fails unless QEMU knows the migration capability {@code name}. */
+    public static void requireCapability(QmpClient qmp, String name) throws IOException, InterruptedException {
+        for (Object o : (List<?>) qmp.execute("query-migrate-capabilities")) {
+            if (o instanceof Map<?, ?> m && name.equals(m.get("capability"))) {
+                return;
+            }
+        }
+        throw new IOException("QEMU at " + qmp.socket() + " has no migration capability " + name
+                + " (QEMU 4.0 or later has it)");
+    }
+
+    /** migrate-set-capabilities with each name set to {@code on}. */
+    public static void setCapabilities(QmpClient qmp, boolean on, String... names) throws IOException, InterruptedException {
+        List<Json> caps = new ArrayList<>();
+        for (String n : names) {
+            caps.add(Json.object().put("capability", n).put("state", on));
+        }
+        qmp.execute("migrate-set-capabilities", Json.object().put("capabilities", caps));
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> queryMigrate(QmpClient qmp) throws IOException, InterruptedException {
+        return (Map<String, Object>) qmp.execute("query-migrate");
+    }
+
+    /**
+     * Waits for a MIGRATION event (the "events" capability must be on) with a final status, then
+     * returns query-migrate's view; null status when {@code timeout} passed first.
+     */
+    public static Outcome awaitEnd(QmpClient qmp, Duration timeout) throws IOException, InterruptedException {
+        QmpEvent e = qmp.awaitEvent(ev -> ev.name().equals("MIGRATION") && isFinal(ev.dataString("status")), timeout);
+        Map<String, Object> info = queryMigrate(qmp);
+        Object err = info.get("error-desc");
+        return new Outcome(e == null ? null : e.dataString("status"), err == null ? null : err.toString(), info);
+    }
+
+    private static boolean isFinal(String status) {
+        return "completed".equals(status) || "failed".equals(status) || "cancelled".equals(status);
+    }
+}
