@@ -197,20 +197,13 @@ public final class MigrationChannel implements AutoCloseable {
      * the caller's to keep.
      */
     public ReceiverMessage take() throws ChannelException, InterruptedException {
-        synchronized (lock) {
-            releaseCurrent();
-            while (inbox.isEmpty()) {
-                failIfBroken();
-                if (receiverDone) {
-                    throw new ChannelException("receiver closed the stream without a verdict");
-                }
-                lock.wait();
-            }
-            return next();
-        }
+        return take(0);
     }
 
-    /** As {@link #take()}, waiting at most {@code nanos}; a silent receiver counts as a lost connection. */
+    /**
+     * As {@link #take()}, waiting at most {@code nanos} (0: no limit); a silent receiver counts as
+     * a lost connection.
+     */
     public ReceiverMessage take(long nanos) throws ChannelException, InterruptedException {
         long deadline = System.nanoTime() + nanos;
         synchronized (lock) {
@@ -219,6 +212,10 @@ public final class MigrationChannel implements AutoCloseable {
                 failIfBroken();
                 if (receiverDone) {
                     throw new ChannelException("receiver closed the stream without a verdict");
+                }
+                if (nanos == 0) {
+                    lock.wait();
+                    continue;
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
