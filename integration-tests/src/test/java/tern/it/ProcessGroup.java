@@ -20,6 +20,15 @@ final class ProcessGroup implements AutoCloseable {
         return p;
     }
 
+    /** Every process's output so far, for an assertion's message. */
+    String outputs() {
+        StringBuilder b = new StringBuilder("\n");
+        for (ItProcess p : started) {
+            b.append(p.outputs());
+        }
+        return b.toString();
+    }
+
     @Override
     public void close() throws InterruptedException {
         for (ItProcess p : started) {

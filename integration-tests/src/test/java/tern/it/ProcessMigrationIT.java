@@ -9,13 +9,13 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,29 +36,18 @@ class ProcessMigrationIT {
     Path dir;
 
     private Path shmDir;
-    private final List<ItProcess> processes = new ArrayList<>();
+    private ProcessGroup processes;
+
+    @BeforeEach
+    void setUp() {
+        processes = new ProcessGroup(dir);
+    }
 
     @AfterEach
     void tearDown() throws InterruptedException {
         // the writer was left SIGSTOPped by the sender: close() kills with SIGKILL, which ends it anyway
-        for (ItProcess p : processes) {
-            p.close();
-        }
+        processes.close();
         ItProcess.deleteTree(shmDir);
-    }
-
-    private ItProcess start(String name, List<String> command) throws IOException {
-        ItProcess p = ItProcess.start(name, dir, command);
-        processes.add(p);
-        return p;
-    }
-
-    private String outputs() {
-        StringBuilder b = new StringBuilder("\n");
-        for (ItProcess p : processes) {
-            b.append(p.outputs());
-        }
-        return b.toString();
     }
 
     @Test
@@ -71,32 +60,32 @@ class ProcessMigrationIT {
         Path image = dir.resolve("image.ram");
         Path stats = dir.resolve("stats.jsonl");
 
-        ItProcess receiver = start("receiver", ItProcess.launcher("tern-receiver",
+        ItProcess receiver = processes.start("receiver", ItProcess.launcher("tern-receiver",
                 "--listen", "127.0.0.1:0", "--image", image.toString()));
         String first = receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT);
         Matcher m = LISTENING.matcher(first);
-        assertTrue(m.matches(), "receiver's first line: " + first + outputs());
+        assertTrue(m.matches(), "receiver's first line: " + first + processes.outputs());
         int port = Integer.parseInt(m.group(1));
-        assertEquals(image.toString(), m.group(2), "receiver's first line names the image" + outputs());
+        assertEquals(image.toString(), m.group(2), "receiver's first line names the image" + processes.outputs());
 
-        ItProcess writer = start("writer", ItProcess.javaMain(PageWriterProcess.class,
+        ItProcess writer = processes.start("writer", ItProcess.javaMain(PageWriterProcess.class,
                 source.toString(), Integer.toString(PAGES), RATE, "42"));
         writer.awaitStdoutLine("ready"::equals, ItProcess.TIMEOUT);
 
-        ItProcess sender = start("sender", ItProcess.launcher("tern-sender",
+        ItProcess sender = processes.start("sender", ItProcess.launcher("tern-sender",
                 "--to", "127.0.0.1:" + port, "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
                 "--mode", "digest", "--stats", stats.toString()));
         int senderExit = sender.awaitExit();
         int receiverExit = receiver.awaitExit();
-        assertEquals(0, senderExit, "sender exit code" + outputs());
-        assertEquals(0, receiverExit, "receiver exit code" + outputs());
+        assertEquals(0, senderExit, "sender exit code" + processes.outputs());
+        assertEquals(0, receiverExit, "receiver exit code" + processes.outputs());
 
-        assertTrue(Files.exists(stats), "no --stats file" + outputs());
+        assertTrue(Files.exists(stats), "no --stats file" + processes.outputs());
         List<Map<String, String>> lines = FlatJson.readLines(stats);
-        assertTrue(lines.size() >= 2, "iterations and a summary expected: " + lines + outputs());
+        assertTrue(lines.size() >= 2, "iterations and a summary expected: " + lines + processes.outputs());
         Map<String, String> summary = lines.get(lines.size() - 1);
-        assertEquals("summary", summary.get("type"), "last stats line" + outputs());
-        assertEquals("true", summary.get("verified"), "summary: " + summary + outputs());
+        assertEquals("summary", summary.get("type"), "last stats line" + processes.outputs());
+        assertEquals("true", summary.get("verified"), "summary: " + summary + processes.outputs());
         for (String k : List.of("converged", "pages_sent", "bytes_on_wire", "root_digest")) {
             assertTrue(summary.containsKey(k), "summary lacks " + k + ": " + summary);
         }
@@ -109,22 +98,22 @@ class ProcessMigrationIT {
                 + iterations);
 
         // The writer is left stopped (--after-success stay-paused): the source is frozen as at the pause.
-        assertTrue(writer.isAlive(), "the writer should still exist, stopped" + outputs());
+        assertTrue(writer.isAlive(), "the writer should still exist, stopped" + processes.outputs());
         char state = processState(writer.pid());
-        assertTrue(state == 'T' || state == 't', "writer state " + state + ", expected stopped (T)" + outputs());
+        assertTrue(state == 'T' || state == 't', "writer state " + state + ", expected stopped (T)" + processes.outputs());
 
         assertEquals((long) PAGES * PAGE_SIZE, Files.size(source), "source size");
-        assertEquals(Files.size(source), Files.size(image), "image size" + outputs());
+        assertEquals(Files.size(source), Files.size(image), "image size" + processes.outputs());
         long mismatch = Files.mismatch(source, image);
         if (mismatch != -1) {
             fail("image differs from the paused source at byte " + mismatch + " (page " + mismatch / PAGE_SIZE + ")"
-                    + outputs());
+                    + processes.outputs());
         }
 
         // Invariant 1's root, recomputed here from the source bytes: SHA-256 over the ordered SHA-256 page digests.
         String root = rootOf(source);
-        assertEquals(root, summary.get("root_digest"), "sender's root vs the source file's" + outputs());
-        assertTrue(receiver.stdout().contains("root " + root), "receiver reports the same root" + outputs());
+        assertEquals(root, summary.get("root_digest"), "sender's root vs the source file's" + processes.outputs());
+        assertTrue(receiver.stdout().contains("root " + root), "receiver reports the same root" + processes.outputs());
     }
 
     private static char processState(long pid) throws IOException {

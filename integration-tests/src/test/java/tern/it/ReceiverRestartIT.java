@@ -4,19 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,28 +40,17 @@ class ReceiverRestartIT {
     @TempDir
     Path dir;
     private Path shmDir;
-    private final List<ItProcess> processes = new ArrayList<>();
+    private ProcessGroup processes;
+
+    @BeforeEach
+    void setUp() {
+        processes = new ProcessGroup(dir);
+    }
 
     @AfterEach
     void tearDown() throws InterruptedException {
-        for (ItProcess p : processes) {
-            p.close();
-        }
+        processes.close();
         ItProcess.deleteTree(shmDir);
-    }
-
-    private ItProcess start(String name, List<String> command) throws IOException {
-        ItProcess p = ItProcess.start(name, dir, command);
-        processes.add(p);
-        return p;
-    }
-
-    private String outputs() {
-        StringBuilder b = new StringBuilder("\n");
-        for (ItProcess p : processes) {
-            b.append(p.outputs());
-        }
-        return b.toString();
     }
 
     @Test
@@ -75,23 +63,23 @@ class ReceiverRestartIT {
         Path image = dir.resolve("image.ram");
         Path stats = dir.resolve("stats.jsonl");
 
-        ItProcess receiver = start("receiver", ItProcess.launcher("tern-receiver",
+        ItProcess receiver = processes.start("receiver", ItProcess.launcher("tern-receiver",
                 "--listen", "127.0.0.1:0", "--image", image.toString()));
         Matcher m = LISTENING.matcher(receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT));
-        assertTrue(m.matches(), outputs());
+        assertTrue(m.matches(), processes.outputs());
         String port = m.group(1);
 
-        ItProcess writer = start("writer", ItProcess.javaMain(PageWriterProcess.class,
+        ItProcess writer = processes.start("writer", ItProcess.javaMain(PageWriterProcess.class,
                 source.toString(), Integer.toString(PAGES), "1000", "7"));
         writer.awaitStdoutLine("ready"::equals, ItProcess.TIMEOUT);
-        ItProcess sender = start("sender", ItProcess.launcher("tern-sender",
+        ItProcess sender = processes.start("sender", ItProcess.launcher("tern-sender",
                 "--to", "127.0.0.1:" + port, "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
                 "--bandwidth", "4MiB", "--downtime-limit", "0ms", "--max-iterations", "3",
                 "--resume-timeout", "60s", "--stats", stats.toString()));
 
         sender.awaitStdoutLine(l -> l.startsWith("iteration 1 (bulk)"), ItProcess.TIMEOUT);
         receiver.close(); // SIGKILL, mid-migration
-        assertTrue(Files.exists(Path.of(image + ".tern-resume")), "the killed receiver left its resume file" + outputs());
+        assertTrue(Files.exists(Path.of(image + ".tern-resume")), "the killed receiver left its resume file" + processes.outputs());
 
         byte[] foreign = new byte[PAGE_SIZE];
         Arrays.fill(foreign, (byte) 0xEE);
@@ -101,20 +89,20 @@ class ReceiverRestartIT {
             }
         }
 
-        ItProcess restarted = start("receiver-restarted", ItProcess.launcher("tern-receiver",
+        ItProcess restarted = processes.start("receiver-restarted", ItProcess.launcher("tern-receiver",
                 "--listen", "127.0.0.1:" + port, "--image", image.toString()));
         String held = restarted.awaitStdoutLine(l -> l.startsWith("image "), ItProcess.TIMEOUT);
         assertTrue(held.contains("rebuilt from the image bytes"), "killed mid-stream: the table is rebuilt: " + held);
         sender.awaitStdoutLine(l -> l.startsWith("resumed after"), ItProcess.TIMEOUT);
 
-        assertEquals(0, sender.awaitExit(), "sender exit code" + outputs());
-        assertEquals(0, restarted.awaitExit(), "restarted receiver exit code" + outputs());
-        assertTrue(restarted.stdout().contains("resumed (resume 1)"), outputs());
+        assertEquals(0, sender.awaitExit(), "sender exit code" + processes.outputs());
+        assertEquals(0, restarted.awaitExit(), "restarted receiver exit code" + processes.outputs());
+        assertTrue(restarted.stdout().contains("resumed (resume 1)"), processes.outputs());
 
         long mismatch = Files.mismatch(source, image);
         if (mismatch != -1) {
             fail("image differs from the paused source at byte " + mismatch + " (page " + mismatch / PAGE_SIZE + ")"
-                    + outputs());
+                    + processes.outputs());
         }
         List<Map<String, String>> lines = FlatJson.readLines(stats);
         Map<String, String> summary = lines.get(lines.size() - 1);
