@@ -3,6 +3,8 @@ package tern.common.wire;
 import io.grpc.Drainable;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -67,10 +69,10 @@ public final class WireMarshaller implements MethodDescriptor.Marshaller<WireMes
                 if (drained) {
                     throw new IllegalStateException("message already drained");
                 }
-                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(message.serializedSize());
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream(message.serializedSize());
                 message.writeTo(bytes);
                 drained = true;
-                fallback = new java.io.ByteArrayInputStream(bytes.toByteArray());
+                fallback = new ByteArrayInputStream(bytes.toByteArray());
             }
             return fallback;
         }
