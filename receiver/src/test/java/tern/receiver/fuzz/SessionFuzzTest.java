@@ -34,6 +34,8 @@ class SessionFuzzTest {
                     : Files.createTempDirectory("tern-fuzz-");
             d.toFile().deleteOnExit();
             d.resolve("image.img").toFile().deleteOnExit();
+            // the session keeps its resume file beside the image; the directory goes only when empty
+            tern.receiver.image.ResumeFile.pathFor(d.resolve("image.img")).toFile().deleteOnExit();
             return d;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
