@@ -40,12 +40,6 @@ class CliErrorsIT {
         return processes.start(name, command);
     }
 
-    /** Runs a tool to its end. */
-    private ItProcess run(String name, String tool, String... args) throws Exception {
-        ItProcess p = start(name, ItProcess.launcher(tool, args));
-        p.awaitExit();
-        return p;
-    }
 
     private static int exit(ItProcess p) throws InterruptedException {
         return p.awaitExit(); // already exited: returns at once
@@ -67,7 +61,7 @@ class CliErrorsIT {
 
     @Test
     void a_unknownModeIsBadUsageNamingTheOption() throws Exception {
-        ItProcess p = run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
+        ItProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
                 "--mode", "bogus");
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "--mode bogus");
@@ -80,14 +74,14 @@ class CliErrorsIT {
 
     @Test
     void b_h_unreachableReceiverFailsWithAClearLineAndNoTrace() throws Exception {
-        ItProcess p = run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB");
+        ItProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB");
         assertEquals(1, exit(p), p.outputs());
         String err = p.stderr();
         assertTrue(err.contains("unreachable") || err.contains("UNAVAILABLE"), "clear reason expected\n" + p.outputs());
         assertOneLine(p, "unreachable receiver");
         assertNoStackTrace(p); // (h)
 
-        ItProcess v = run("sender-verbose", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
+        ItProcess v = processes.run("sender-verbose", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
                 "--verbose");
         assertEquals(1, exit(v), v.outputs());
         assertTrue(v.stderrLines().stream().anyMatch(l -> l.startsWith("\tat ")),
@@ -100,7 +94,7 @@ class CliErrorsIT {
         Path image = dir.resolve("image.ram");
         byte[] content = "precious bytes that must survive\n".getBytes();
         Files.write(image, content);
-        ItProcess p = run("receiver", "tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
+        ItProcess p = processes.run("receiver", "tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "existing image");
         assertTrue(p.stderr().contains("--overwrite"), "should point at --overwrite\n" + p.outputs());
@@ -111,7 +105,7 @@ class CliErrorsIT {
 
     @Test
     void d_receiverWithABadListenAddressIsBadUsage() throws Exception {
-        ItProcess p = run("receiver", "tern-receiver", "--listen", "nonsense", "--image", dir.resolve("i.ram").toString());
+        ItProcess p = processes.run("receiver", "tern-receiver", "--listen", "nonsense", "--image", dir.resolve("i.ram").toString());
         assertEquals(2, exit(p), p.outputs());
         assertTrue(p.stderr().contains("--listen") || p.stderr().contains("nonsense"),
                 "should name the bad option or value\n" + p.outputs());
@@ -121,7 +115,7 @@ class CliErrorsIT {
 
     @Test
     void e_missingSourceFileIsBadUsage() throws Exception {
-        ItProcess p = run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:/nonexistent");
+        ItProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:/nonexistent");
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "--source file:/nonexistent");
         assertTrue(p.stderr().contains("/nonexistent"), "should name the path\n" + p.outputs());
@@ -132,7 +126,7 @@ class CliErrorsIT {
     void f_fileSourceTakesOnlyDigestMode() throws Exception {
         Path file = dir.resolve("source.ram");
         Files.write(file, new byte[8192]);
-        ItProcess p = run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:" + file,
+        ItProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:" + file,
                 "--mode", "sync-clear");
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "--source file: --mode sync-clear");
@@ -149,7 +143,7 @@ class CliErrorsIT {
         Matcher m = LISTENING.matcher(first);
         assertTrue(m.matches(), "receiver's first line: " + first);
 
-        ItProcess sender = run("sender", "tern-sender", "--to", "127.0.0.1:" + m.group(1),
+        ItProcess sender = processes.run("sender", "tern-sender", "--to", "127.0.0.1:" + m.group(1),
                 "--workload", "uniform", "--memory", "1MiB");
         int senderExit = exit(sender);
         int receiverExit = receiver.awaitExit();
@@ -168,15 +162,15 @@ class CliErrorsIT {
     void h_qemuOptionsThatCannotWorkAreBadUsage() throws Exception {
         Path ram = dir.resolve("guest.ram");
         Files.write(ram, new byte[4096]);
-        ItProcess noQmp = run("sender-no-qmp", "tern-sender", "--to", "127.0.0.1:1", "--source", "qemu:" + ram);
+        ItProcess noQmp = processes.run("sender-no-qmp", "tern-sender", "--to", "127.0.0.1:1", "--source", "qemu:" + ram);
         assertEquals(2, exit(noQmp), noQmp.outputs());
         assertOneLine(noQmp, "qemu: without qmp=");
         assertTrue(noQmp.stderrLines().get(0).contains("qmp=SOCKET is required"), noQmp.outputs());
-        ItProcess twoCopies = run("sender-continue", "tern-sender", "--to", "127.0.0.1:1", "--source",
+        ItProcess twoCopies = processes.run("sender-continue", "tern-sender", "--to", "127.0.0.1:1", "--source",
                 "qemu:" + ram + ",qmp=" + dir.resolve("q.sock") + ",handoff=tcp:127.0.0.1:4444", "--after-success", "continue");
         assertEquals(2, exit(twoCopies), twoCopies.outputs());
         assertTrue(twoCopies.stderrLines().get(0).contains("running on both hosts"), twoCopies.outputs());
-        ItProcess noCommand = run("receiver-no-qemu", "tern-receiver", "--listen", "127.0.0.1:0", "--image",
+        ItProcess noCommand = processes.run("receiver-no-qemu", "tern-receiver", "--listen", "127.0.0.1:0", "--image",
                 dir.resolve("i.img").toString(), "--qemu-incoming", "tcp:127.0.0.1:4444");
         assertEquals(2, exit(noCommand), noCommand.outputs());
         assertOneLine(noCommand, "--qemu-incoming without a command");

@@ -38,11 +38,6 @@ class MutualTlsIT {
         processes.close();
     }
 
-    private ItProcess run(String name, String tool, String... args) throws Exception {
-        ItProcess p = processes.start(name, ItProcess.launcher(tool, args));
-        p.awaitExit();
-        return p;
-    }
 
     private static List<String> tls(Path certs, String role, Path ca) {
         return List.of("--tls-cert", certs.resolve(role + ".pem").toString(), "--tls-key",
@@ -59,9 +54,9 @@ class MutualTlsIT {
     void refusesUnsignedClientsThenMigratesASignedOneByteIdentical() throws Exception {
         Path certs = dir.resolve("certs");
         Path foreign = dir.resolve("foreign");
-        ItProcess gen = run("certs", "tern-certs", "--out", certs.toString(), "--hosts", "127.0.0.1,localhost");
+        ItProcess gen = processes.run("certs", "tern-certs", "--out", certs.toString(), "--hosts", "127.0.0.1,localhost");
         assertEquals(0, gen.awaitExit(), gen.outputs());
-        assertEquals(0, run("certs-foreign", "tern-certs", "--out", foreign.toString()).awaitExit());
+        assertEquals(0, processes.run("certs-foreign", "tern-certs", "--out", foreign.toString()).awaitExit());
         Path ca = certs.resolve("ca.pem");
 
         Path source = dir.resolve("source.ram");
@@ -78,7 +73,7 @@ class MutualTlsIT {
         List<String> migrate = List.of("--to", to, "--source", "file:" + source, "--quiet");
 
         // a certificate of another CA
-        ItProcess intruder = run("sender-foreign", "tern-sender", args(migrate, tls(foreign, "sender", ca)));
+        ItProcess intruder = processes.run("sender-foreign", "tern-sender", args(migrate, tls(foreign, "sender", ca)));
         assertEquals(1, intruder.awaitExit(), intruder.outputs());
         String said = intruder.stderrLines().get(intruder.stderrLines().size() - 1);
         assertTrue(said.startsWith("tern-sender: TLS handshake failed: the receiver refused this sender's certificate"),
@@ -86,13 +81,13 @@ class MutualTlsIT {
         awaitStderr(receiver, "tern-receiver: refused client /127.0.0.1:");
 
         // no TLS at all
-        ItProcess plain = run("sender-plain", "tern-sender", migrate.toArray(new String[0]));
+        ItProcess plain = processes.run("sender-plain", "tern-sender", migrate.toArray(new String[0]));
         assertEquals(1, plain.awaitExit(), plain.outputs());
         awaitStderr(receiver, "the client spoke plaintext, not TLS");
         assertTrue(!Files.exists(image) || Files.size(image) == 0, "a refused client reached the image");
 
         // signed by the receiver's CA, to the receiver's name as the certificate gives it
-        ItProcess sender = run("sender", "tern-sender",
+        ItProcess sender = processes.run("sender", "tern-sender",
                 args(List.of("--to", "localhost:" + m.group(1), "--source", "file:" + source, "--quiet"),
                         tls(certs, "sender", ca)));
         assertEquals(0, sender.awaitExit(), sender.outputs() + receiver.outputs());
@@ -102,15 +97,15 @@ class MutualTlsIT {
 
     @Test
     void plaintextBeyondLoopbackIsBadUsageOnBothTools() throws Exception {
-        ItProcess s = run("sender", "tern-sender", "--to", "10.255.255.1:7070", "--workload", "idle", "--memory", "1MiB");
+        ItProcess s = processes.run("sender", "tern-sender", "--to", "10.255.255.1:7070", "--workload", "idle", "--memory", "1MiB");
         assertEquals(2, s.awaitExit(), s.outputs());
         assertEquals(List.of("tern-sender: --to 10.255.255.1 is not a loopback address: give --tls-cert, --tls-key"
                 + " and --tls-ca for mutual TLS, or --insecure to send memory in plaintext"), s.stderrLines());
-        ItProcess r = run("receiver", "tern-receiver", "--listen", "0.0.0.0:0", "--image", dir.resolve("i").toString());
+        ItProcess r = processes.run("receiver", "tern-receiver", "--listen", "0.0.0.0:0", "--image", dir.resolve("i").toString());
         assertEquals(2, r.awaitExit(), r.outputs());
         assertEquals(1, r.stderrLines().size(), r.outputs());
         assertTrue(r.stderrLines().get(0).startsWith("tern-receiver: --listen 0.0.0.0 is not a loopback address"), r.outputs());
-        ItProcess half = run("half", "tern-sender", "--to", "10.255.255.1:7070", "--workload", "idle", "--memory", "1MiB",
+        ItProcess half = processes.run("half", "tern-sender", "--to", "10.255.255.1:7070", "--workload", "idle", "--memory", "1MiB",
                 "--tls-cert", dir.resolve("nope.pem").toString());
         assertEquals(2, half.awaitExit(), half.outputs());
         assertTrue(half.stderr().contains("missing --tls-key, --tls-ca"), half.outputs());

@@ -20,6 +20,13 @@ final class ProcessGroup implements AutoCloseable {
         return p;
     }
 
+    /** Runs one of the repository's tools ({@code bin/TOOL ARGS}) to its end. */
+    ItProcess run(String name, String tool, String... args) throws IOException, InterruptedException {
+        ItProcess p = start(name, ItProcess.launcher(tool, args));
+        p.awaitExit();
+        return p;
+    }
+
     /** Every process's output so far, for an assertion's message. */
     String outputs() {
         StringBuilder b = new StringBuilder("\n");

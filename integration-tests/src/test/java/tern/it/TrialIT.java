@@ -38,17 +38,12 @@ class TrialIT {
         processes.close();
     }
 
-    private ItProcess run(String name, String tool, String... args) throws Exception {
-        ItProcess p = processes.start(name, ItProcess.launcher(tool, args));
-        p.awaitExit();
-        return p;
-    }
 
     @Test
     void modelTrialWritesTablesFilesAndChartAndItsTraceReplays() throws Exception {
         Path out = dir.resolve("out");
         Path trace = dir.resolve("memcached.trace.gz");
-        ItProcess t = run("trial", "tern-trial", "--workload", "memcached", "--memory", "4MiB", "--pacing", "1/page",
+        ItProcess t = processes.run("trial", "tern-trial", "--workload", "memcached", "--memory", "4MiB", "--pacing", "1/page",
                 "--bandwidth", "0", "--out", out.toString(), "--record-trace", trace.toString());
         assertEquals(0, t.awaitExit(), t.outputs());
         String stdout = t.stdout();
@@ -63,7 +58,7 @@ class TrialIT {
         assertEquals(5, Files.readAllLines(out.resolve("summary.json")).stream().filter(l -> l.startsWith("{")).count());
 
         Path out2 = dir.resolve("replay");
-        ItProcess r = run("replay", "tern-trial", "--workload", "trace:" + trace, "--pacing", "1/page", "--bandwidth", "0",
+        ItProcess r = processes.run("replay", "tern-trial", "--workload", "trace:" + trace, "--pacing", "1/page", "--bandwidth", "0",
                 "--runs", "digest,sync-clear", "--out", out2.toString(), "--quiet");
         assertEquals(0, r.awaitExit(), r.outputs());
         String summary = Files.readString(out2.resolve("summary.json"));
@@ -78,7 +73,7 @@ class TrialIT {
                 "--listen", "127.0.0.1:0", "--image", dir.resolve("image.img").toString(), "--keep-serving"))) {
             Matcher m = LISTENING.matcher(receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT));
             assertTrue(m.matches(), receiver.outputs());
-            ItProcess t = run("trial", "tern-trial", "--workload", "mcf", "--memory", "2MiB", "--pacing", "0.5/page",
+            ItProcess t = processes.run("trial", "tern-trial", "--workload", "mcf", "--memory", "2MiB", "--pacing", "0.5/page",
                     "--bandwidth", "0", "--runs", "sync-clear,digest", "--to", "127.0.0.1:" + m.group(1),
                     "--out", dir.resolve("out").toString());
             assertEquals(0, t.awaitExit(), t.outputs() + receiver.outputs());
@@ -89,7 +84,7 @@ class TrialIT {
 
     @Test
     void senderMigratesAModel() throws Exception {
-        ItProcess s = run("sender", "tern-sender", "--embedded-receiver", dir.resolve("img").toString(),
+        ItProcess s = processes.run("sender", "tern-sender", "--embedded-receiver", dir.resolve("img").toString(),
                 "--workload", "zeusmp", "--memory", "2MiB", "--pacing", "1/page");
         assertEquals(0, s.awaitExit(), s.outputs());
         assertTrue(s.stdout().contains("verified: mode digest"), s.outputs());
@@ -98,13 +93,13 @@ class TrialIT {
 
     @Test
     void badUsageExitsTwoWithOneLine() throws Exception {
-        ItProcess a = run("bad-runs", "tern-trial", "--workload", "mcf", "--runs", "digest,fast");
+        ItProcess a = processes.run("bad-runs", "tern-trial", "--workload", "mcf", "--runs", "digest,fast");
         assertEquals(2, a.awaitExit(), a.outputs());
         assertEquals("tern-trial: --runs: 'fast' is not MODE or MODE+xbzrle (MODE: sync-clear, reconcile, digest)",
                 a.stderr().strip(), a.outputs());
 
         Path bad = Files.writeString(dir.resolve("bad.trace"), "tern-trace 1 page-size 4096 pages 4\n0 9 1\n");
-        ItProcess b = run("bad-trace", "tern-trial", "--workload", "trace:" + bad, "--out", dir.resolve("o").toString());
+        ItProcess b = processes.run("bad-trace", "tern-trial", "--workload", "trace:" + bad, "--out", dir.resolve("o").toString());
         assertEquals(2, b.awaitExit(), b.outputs());
         assertEquals("tern-trial: trace " + bad + " line 2: page 9 out of range for 4 pages", b.stderr().strip(), b.outputs());
     }
