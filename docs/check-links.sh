@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run from the repository root: docs/check-links.sh. Every relative link in README.md and docs/**/*.md must name a file in the tree, and every
+# Every relative link in README.md and docs/**/*.md must name a file in the tree, and every
 # #anchor a heading of that file (GitHub's slugs). Prints each bad link; exits 1 if any.
+# Usage: docs/check-links.sh [REPOSITORY-ROOT]  (default: the current directory)
 set -uo pipefail
 cd "${1:-.}"
 slugs() { # the GitHub anchors of a markdown file's headings
