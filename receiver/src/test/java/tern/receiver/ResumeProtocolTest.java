@@ -260,7 +260,7 @@ class ResumeProtocolTest {
     }
 
     static byte[] digestOf(MigrationSession s, int page) {
-        DigestTableChunk c = s.tableChunk(0);
+        DigestTableChunk c = s.resumeState().tableChunk(0);
         return c.getDigests().substring(page * 32, page * 32 + 32).toByteArray();
     }
 }
