@@ -186,6 +186,34 @@ class ResumeProtocolTest {
         assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
     }
 
+    /** A resume the receiver cannot record (its resume file cannot be unsealed) takes nothing from the stream it would replace. */
+    @Test
+    void aResumeThatCannotUnsealLeavesTheOldStreamFeedingTheMigration() throws Exception {
+        Path image = dir.resolve("image.bin");
+        ReceiverServer s = start(image, null);
+        RawPeer stale = peer(s);
+        stale.send(BadInputTest.msg(hello()));
+        ByteString token = stale.next().getAccept().getResumeToken();
+        stale.send(new BadInputTest.Batch(1).raw(2, BadInputTest.pattern(1)).build());
+        BadInputTest.expectAck(stale, 1, BadInputTest.pattern(1));
+        // the resume file is written through this temporary name: a directory there makes the write fail
+        Path blocker = java.nio.file.Files.createDirectory(dir.resolve("image.bin.tern-resume.tmp"));
+        RawPeer fresh = peer(s);
+        fresh.send(BadInputTest.msg(hello().setResumeToken(token)));
+        fresh.expectError(Status.Code.FAILED_PRECONDITION, "resume file");
+        java.nio.file.Files.delete(blocker);
+        // the first stream was not replaced: it goes on to a verified end
+        stale.send(new BadInputTest.Batch(2).raw(5, BadInputTest.pattern(5)).build());
+        BadInputTest.expectAck(stale, 2, BadInputTest.pattern(5));
+        byte[] model = new byte[PAGES * PAGE];
+        System.arraycopy(BadInputTest.pattern(1), 0, model, 2 * PAGE, PAGE);
+        System.arraycopy(BadInputTest.pattern(5), 0, model, 5 * PAGE, PAGE);
+        stale.send(BadInputTest.complete(BadInputTest.rootOf(model), 2));
+        assertTrue(stale.next().getVerdict().getOk());
+        assertTrue(s.awaitOutcome().verified());
+        assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
+    }
+
     /** The whole table, checking the chunks are in order, without gaps, and more than one. */
     static byte[] readTable(RawPeer p) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();

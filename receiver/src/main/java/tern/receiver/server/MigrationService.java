@@ -91,7 +91,9 @@ final class MigrationService {
     }
 
     void shutdown() {
-        timer.shutdownNow();
+        synchronized (lock) {
+            timer.shutdownNow();
+        }
     }
 
     StreamObserver<SenderMessage> migrate(StreamObserver<WireMessage> responses) {
@@ -117,6 +119,9 @@ final class MigrationService {
 
     /** Called with the lock held: the migration waits, sealed, for a stream with its token. */
     private void awaitResume(Held h) {
+        if (timer.isShutdown()) {
+            return; // the receiver is closing: a restarted one resumes from the sealed resume file
+        }
         Duration timeout = config.resumeTimeout();
         h.expiry = timer.schedule(() -> {
             synchronized (lock) {
@@ -277,16 +282,16 @@ final class MigrationService {
                 throw ProtocolException.denied("hello.resume_token: not the token of migration " + held.session.migrationId()
                         + "; refused");
             }
-            held.session.checkResume(h);
-            // Ordering (docs/design.md): every check that can refuse this stream is above; from here
-            // on the held migration changes hands (a refused stream leaves it as it was: invariant 4).
+            // Ordering (docs/design.md): the session checks the hello and unseals before anything
+            // else changes hands, so a refused stream leaves the held migration, its stream and its
+            // expiry as they were (invariant 4).
+            WireMessage accept = new ProtoWire(ReceiverMessage.newBuilder().setAccept(held.session.resume(h)).build());
             if (held.owner != null) {
                 held.owner.replaced();
             }
             if (held.expiry != null) {
                 held.expiry.cancel(false);
             }
-            WireMessage accept = new ProtoWire(ReceiverMessage.newBuilder().setAccept(held.session.resume(h)).build());
             held.owner = this;
             attached = held;
             tableNext = 0;

@@ -177,14 +177,10 @@ public final class MigrationSession {
         return state == State.RECEIVING && resume.tokenMatches(t);
     }
 
-    /** Checks a resuming hello against this migration without changing anything. */
-    public void checkResume(Hello h) throws ProtocolException {
-        check.resuming(h, resume.header());
-    }
-
     /**
-     * Continues this migration on a new stream (after {@link #checkResume}): the stream's batches
-     * number from 1 again and it announces its iteration with a mark; the table follows the Accept.
+     * Continues this migration on a new stream: the stream's batches number from 1 again and it
+     * announces its iteration with a mark; the table follows the Accept. A hello that does not ask
+     * for this migration, or a resume file that cannot be unsealed, is refused with nothing changed.
      */
     public Accept resume(Hello h) throws ProtocolException {
         HelloCheck.Asked a = check.resuming(h, resume.header());
