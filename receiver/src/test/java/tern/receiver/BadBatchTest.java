@@ -65,10 +65,7 @@ class BadBatchTest extends ReceiverFixture {
         Batch b = new Batch(2).raw(10, pattern(10));
         bad.accept(b);
         p.send(b.build());
-        p.expectError(Status.Code.INVALID_ARGUMENT, field);
-        assertRefused(field);
-        assertImageIsModel();
-        assertServerStillWorks();
+        assertRefusedHarmlessly(p, field);
     }
 
     @Test
@@ -76,20 +73,14 @@ class BadBatchTest extends ReceiverFixture {
         RawPeer p = accepted(hello().clearEncodings().addEncodings(PageEncoding.RAW).addEncodings(PageEncoding.ZERO));
         byte[] delta = {0x00, 0x01, 0x2a}; // a valid delta: byte 0 becomes 0x2a
         p.send(new Batch(1).raw(2, pattern(1)).xbzrle(7, delta).build());
-        p.expectError(Status.Code.INVALID_ARGUMENT, "encodings[1]", "XBZRLE");
-        assertRefused("encodings[1]");
-        assertImageIsModel();
-        assertServerStillWorks();
+        assertRefusedHarmlessly(p, "encodings[1]", "XBZRLE");
     }
 
     @Test
     void zeroNotOfferedInHello() throws Exception {
         RawPeer p = accepted(hello().clearEncodings().addEncodings(PageEncoding.RAW));
         p.send(new Batch(1).raw(2, pattern(1)).zero(7).build());
-        p.expectError(Status.Code.INVALID_ARGUMENT, "encodings[1]", "ZERO");
-        assertRefused("encodings[1]");
-        assertImageIsModel();
-        assertServerStillWorks();
+        assertRefusedHarmlessly(p, "encodings[1]", "ZERO");
     }
 
     @Test
@@ -97,10 +88,7 @@ class BadBatchTest extends ReceiverFixture {
         RawPeer p = accepted(hello());
         storeFirst(p);
         p.send(new Batch(2).build());
-        p.expectError(Status.Code.INVALID_ARGUMENT, "page_indexes");
-        assertRefused("page_indexes");
-        assertImageIsModel();
-        assertServerStillWorks();
+        assertRefusedHarmlessly(p, "page_indexes");
     }
 
     @Test
@@ -151,10 +139,7 @@ class BadBatchTest extends ReceiverFixture {
             storeFirst(p);
         }
         p.send(new Batch(sequence).raw(10, pattern(10)).build());
-        p.expectError(Status.Code.INVALID_ARGUMENT, "sequence");
-        assertRefused("sequence");
-        assertImageIsModel();
-        assertServerStillWorks();
+        assertRefusedHarmlessly(p, "sequence");
     }
 
     @Test
@@ -163,20 +148,14 @@ class BadBatchTest extends ReceiverFixture {
         storeFirst(p);
         p.send(mark(2, Phase.ITERATIVE));
         p.send(new Batch(2).iteration(1).raw(10, pattern(10)).build());
-        p.expectError(Status.Code.INVALID_ARGUMENT, "iteration");
-        assertRefused("iteration");
-        assertImageIsModel();
-        assertServerStillWorks();
+        assertRefusedHarmlessly(p, "iteration");
     }
 
     @Test
     void batchIterationAheadOfAnyMark() throws Exception {
         RawPeer p = accepted(hello());
         p.send(new Batch(1).iteration(2).raw(10, pattern(10)).build());
-        p.expectError(Status.Code.INVALID_ARGUMENT, "iteration");
-        assertRefused("iteration");
-        assertImageIsModel();
-        assertServerStillWorks();
+        assertRefusedHarmlessly(p, "iteration");
     }
 
     // ---------------------------------------------------------------- positive controls

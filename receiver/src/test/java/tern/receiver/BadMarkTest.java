@@ -1,6 +1,5 @@
 package tern.receiver;
 
-import io.grpc.Status;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -33,10 +32,7 @@ class BadMarkTest extends ReceiverFixture {
         for (SenderMessage m : marks) {
             p.send(m);
         }
-        p.expectError(Status.Code.INVALID_ARGUMENT, field);
-        assertRefused(field);
-        assertImageIsModel();
-        assertServerStillWorks();
+        assertRefusedHarmlessly(p, field);
     }
 
     @Test

@@ -193,6 +193,21 @@ abstract class ReceiverFixture {
         finishVerified(p, 1, 3);
     }
 
+    /**
+     * Invariant 4 after a bad message on {@code p}: the stream ends INVALID_ARGUMENT naming
+     * {@code field} (and every {@code more}), so does the migration's outcome, the image is the
+     * model, and the same receiver then completes a migration.
+     */
+    void assertRefusedHarmlessly(RawPeer p, String field, String... more) throws Exception {
+        String[] fragments = new String[more.length + 1];
+        fragments[0] = field;
+        System.arraycopy(more, 0, fragments, 1, more.length);
+        p.expectError(Status.Code.INVALID_ARGUMENT, fragments);
+        assertRefused(field);
+        assertImageIsModel();
+        assertServerStillWorks();
+    }
+
     void assertRefused(String field) throws Exception {
         MigrationOutcome o = outcome();
         assertFalse(o.verified(), o::toString);

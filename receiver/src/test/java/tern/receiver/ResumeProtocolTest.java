@@ -13,10 +13,12 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -91,8 +93,11 @@ class ResumeProtocolTest {
         return ReceiverFixture.hello().setPageCount(PAGES).setMigrationId("resume-test");
     }
 
-    /** Accepts a new migration, stores page 2 and loses the stream; returns the token. */
-    ByteString startAndLose(ReceiverServer s) throws Exception {
+    /** A stream whose new migration was accepted and stored page 2 in batch 1, and the migration's token. */
+    record Started(RawPeer peer, ByteString token) {
+    }
+
+    Started newMigration(ReceiverServer s) {
         RawPeer p = peer(s);
         p.send(ReceiverFixture.msg(hello()));
         ReceiverMessage r = p.next();
@@ -102,9 +107,36 @@ class ResumeProtocolTest {
         assertEquals(16, token.size(), "a 128-bit random token");
         p.send(new Batch(1).raw(2, ReceiverFixture.pattern(1)).build());
         ReceiverFixture.expectAck(p, 1, ReceiverFixture.pattern(1));
-        p.close(); // the connection goes: the receiver must hold the migration, not end it
+        return new Started(p, token);
+    }
+
+    /** Accepts a new migration, stores page 2 and loses the stream; returns the token. */
+    ByteString startAndLose(ReceiverServer s) throws Exception {
+        Started started = newMigration(s);
+        started.peer().close(); // the connection goes: the receiver must hold the migration, not end it
         assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "migration held for a resume");
-        return token;
+        return started.token();
+    }
+
+    /**
+     * On {@code p}, which feeds the migration {@link #newMigration} began: page 5 in batch {@code sequence},
+     * then completion, verified, with the image holding pages 2 and 5 and zeros elsewhere.
+     */
+    static MigrationOutcome storePage5AndVerify(ReceiverServer s, Path image, RawPeer p, long sequence) throws Exception {
+        p.send(new Batch(sequence).raw(5, ReceiverFixture.pattern(5)).build());
+        ReceiverFixture.expectAck(p, sequence, ReceiverFixture.pattern(5));
+        byte[] model = new byte[PAGES * PAGE];
+        System.arraycopy(ReceiverFixture.pattern(1), 0, model, 2 * PAGE, PAGE);
+        System.arraycopy(ReceiverFixture.pattern(5), 0, model, 5 * PAGE, PAGE);
+        p.send(ReceiverFixture.complete(ReceiverFixture.rootOf(model), sequence));
+        ReceiverMessage v = p.next();
+        assertTrue(v.hasVerdict(), v::toString);
+        Verdict verdict = v.getVerdict();
+        assertTrue(verdict.getOk(), verdict::getReason);
+        MigrationOutcome o = s.awaitOutcome();
+        assertTrue(o.verified(), o::toString);
+        assertArrayEquals(model, Files.readAllBytes(image));
+        return o;
     }
 
     @Test
@@ -135,55 +167,30 @@ class ResumeProtocolTest {
         for (int page = 0; page < PAGES; page++) {
             byte[] want = page == 2 ? ReceiverFixture.sha256(ReceiverFixture.pattern(1)) : zero;
             int at = page;
-            assertArrayEquals(want, java.util.Arrays.copyOfRange(table, page * 32, page * 32 + 32), () -> "table page " + at);
+            assertArrayEquals(want, Arrays.copyOfRange(table, page * 32, page * 32 + 32), () -> "table page " + at);
         }
 
         // a resumed stream states its iteration and numbers its batches from 1 again
         p.send(ReceiverFixture.mark(1, Phase.BULK));
-        p.send(new Batch(1).raw(5, ReceiverFixture.pattern(5)).build());
-        ReceiverFixture.expectAck(p, 1, ReceiverFixture.pattern(5));
-        byte[] model = new byte[PAGES * PAGE];
-        System.arraycopy(ReceiverFixture.pattern(1), 0, model, 2 * PAGE, PAGE);
-        System.arraycopy(ReceiverFixture.pattern(5), 0, model, 5 * PAGE, PAGE);
-        byte[] root = ReceiverFixture.rootOf(model);
-        p.send(ReceiverFixture.complete(root, 1));
-        ReceiverMessage v = p.next();
-        assertTrue(v.hasVerdict(), v::toString);
-        Verdict verdict = v.getVerdict();
-        assertTrue(verdict.getOk(), verdict::getReason);
+        MigrationOutcome o = storePage5AndVerify(s, image, p, 1);
         // the refused streams reported no outcome: the first one is this migration's, verified
-        MigrationOutcome o = s.awaitOutcome();
-        assertTrue(o.verified(), o::toString);
         assertEquals("resume-test", o.migrationId());
-        assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
     }
 
     @Test
     void theRightTokenReplacesAStreamTheReceiverStillThinksAlive() throws Exception {
         Path image = dir.resolve("image.bin");
         ReceiverServer s = start(image, null);
-        RawPeer stale = peer(s);
-        stale.send(ReceiverFixture.msg(hello()));
-        ByteString token = stale.next().getAccept().getResumeToken();
-        stale.send(new Batch(1).raw(2, ReceiverFixture.pattern(1)).build());
-        ReceiverFixture.expectAck(stale, 1, ReceiverFixture.pattern(1));
+        Started stale = newMigration(s);
         // no reset reached the receiver (a dark link): the first stream is still open when the sender comes back
         RawPeer fresh = peer(s);
-        fresh.send(ReceiverFixture.msg(hello().setResumeToken(token)));
+        fresh.send(ReceiverFixture.msg(hello().setResumeToken(stale.token())));
         assertEquals(ImageState.FROM_TABLE, fresh.next().getAccept().getImageState());
-        stale.expectError(Status.Code.ABORTED, "replaced by a stream that resumed migration resume-test");
+        stale.peer().expectError(Status.Code.ABORTED, "replaced by a stream that resumed migration resume-test");
         readTable(fresh);
         // the new stream continues the migration where the stale one left it
         fresh.send(ReceiverFixture.mark(1, Phase.BULK));
-        fresh.send(new Batch(1).raw(5, ReceiverFixture.pattern(5)).build());
-        ReceiverFixture.expectAck(fresh, 1, ReceiverFixture.pattern(5));
-        byte[] model = new byte[PAGES * PAGE];
-        System.arraycopy(ReceiverFixture.pattern(1), 0, model, 2 * PAGE, PAGE);
-        System.arraycopy(ReceiverFixture.pattern(5), 0, model, 5 * PAGE, PAGE);
-        fresh.send(ReceiverFixture.complete(ReceiverFixture.rootOf(model), 1));
-        assertTrue(fresh.next().getVerdict().getOk());
-        assertTrue(s.awaitOutcome().verified());
-        assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
+        storePage5AndVerify(s, image, fresh, 1);
     }
 
     /** A resume the receiver cannot record (its resume file cannot be unsealed) takes nothing from the stream it would replace. */
@@ -191,27 +198,15 @@ class ResumeProtocolTest {
     void aResumeThatCannotUnsealLeavesTheOldStreamFeedingTheMigration() throws Exception {
         Path image = dir.resolve("image.bin");
         ReceiverServer s = start(image, null);
-        RawPeer stale = peer(s);
-        stale.send(ReceiverFixture.msg(hello()));
-        ByteString token = stale.next().getAccept().getResumeToken();
-        stale.send(new Batch(1).raw(2, ReceiverFixture.pattern(1)).build());
-        ReceiverFixture.expectAck(stale, 1, ReceiverFixture.pattern(1));
+        Started stale = newMigration(s);
         // the resume file is written through this temporary name: a directory there makes the write fail
-        Path blocker = java.nio.file.Files.createDirectory(dir.resolve("image.bin.tern-resume.tmp"));
+        Path blocker = Files.createDirectory(dir.resolve("image.bin.tern-resume.tmp"));
         RawPeer fresh = peer(s);
-        fresh.send(ReceiverFixture.msg(hello().setResumeToken(token)));
+        fresh.send(ReceiverFixture.msg(hello().setResumeToken(stale.token())));
         fresh.expectError(Status.Code.FAILED_PRECONDITION, "resume file");
-        java.nio.file.Files.delete(blocker);
+        Files.delete(blocker);
         // the first stream was not replaced: it goes on to a verified end
-        stale.send(new Batch(2).raw(5, ReceiverFixture.pattern(5)).build());
-        ReceiverFixture.expectAck(stale, 2, ReceiverFixture.pattern(5));
-        byte[] model = new byte[PAGES * PAGE];
-        System.arraycopy(ReceiverFixture.pattern(1), 0, model, 2 * PAGE, PAGE);
-        System.arraycopy(ReceiverFixture.pattern(5), 0, model, 5 * PAGE, PAGE);
-        stale.send(ReceiverFixture.complete(ReceiverFixture.rootOf(model), 2));
-        assertTrue(stale.next().getVerdict().getOk());
-        assertTrue(s.awaitOutcome().verified());
-        assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
+        storePage5AndVerify(s, image, stale.peer(), 2);
     }
 
     /** The whole table, checking the chunks are in order, without gaps, and more than one. */
@@ -264,7 +259,7 @@ class ResumeProtocolTest {
         p.send(ReceiverFixture.msg(hello().setResumeToken(token)));
         assertEquals(ImageState.FROM_TABLE, p.next().getAccept().getImageState());
         byte[] table = readTable(p);
-        assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(77)), java.util.Arrays.copyOfRange(table, 9 * 32, 10 * 32));
+        assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(77)), Arrays.copyOfRange(table, 9 * 32, 10 * 32));
         p.close();
         assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "sealed again on loss");
         second.close();
