@@ -15,7 +15,10 @@ import tern.common.xbzrle.XbzrleCodec;
 import tern.proto.PageEncoding;
 import tern.proto.Phase;
 
-/** Page batches the receiver refuses, each naming the field, with the image left as the acknowledged pages made it; and the batches it must store, as positive controls. */
+/**
+ * Page batches the receiver refuses, each naming the field, with the image left as the
+ * acknowledged pages made it; and the batches it must store, as positive controls.
+ */
 class BadBatchTest extends ReceiverFixture {
     /** Each case appends to batch 2, after a valid RAW page 10; the receiver must store neither. */
     static Stream<Arguments> badPagesAfterAValidOne() {

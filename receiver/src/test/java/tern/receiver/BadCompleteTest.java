@@ -15,7 +15,10 @@ import tern.proto.ReceiverMessage;
 import tern.proto.Verdict;
 import tern.receiver.server.MigrationOutcome;
 
-/** Completions the receiver refuses (naming the field) or answers with a refusing verdict, and messages after the verdict. */
+/**
+ * Completions the receiver refuses (naming the field) or answers with a refusing verdict, and
+ * messages after the verdict.
+ */
 class BadCompleteTest extends ReceiverFixture {
     @Test
     void completeWithWrongLastSequence() throws Exception {

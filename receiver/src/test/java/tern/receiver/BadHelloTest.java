@@ -18,7 +18,10 @@ import tern.proto.PageEncoding;
 import tern.proto.Phase;
 import tern.proto.SenderMessage;
 
-/** Hellos the receiver refuses, and messages sent before any hello: each names the field, and the same receiver then completes a migration. */
+/**
+ * Hellos the receiver refuses, and messages sent before any hello: each names the field, and the
+ * same receiver then completes a migration.
+ */
 class BadHelloTest extends ReceiverFixture {
     static Stream<Arguments> badHellos() {
         return Stream.of(

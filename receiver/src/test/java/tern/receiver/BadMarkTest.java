@@ -10,7 +10,10 @@ import tern.proto.IterationMark;
 import tern.proto.Phase;
 import tern.proto.SenderMessage;
 
-/** Iteration marks the receiver refuses, each naming the field; and marks followed by batches of the marked iteration, which complete. */
+/**
+ * Iteration marks the receiver refuses, each naming the field; and marks followed by batches of
+ * the marked iteration, which complete.
+ */
 class BadMarkTest extends ReceiverFixture {
     static Stream<Arguments> badMarks() {
         return Stream.of(

@@ -24,7 +24,11 @@ import tern.proto.MigrationGrpc;
 import tern.proto.SenderMessage;
 import tern.receiver.server.MigrationOutcome;
 
-/** What goes wrong with a stream rather than one message kind: empty and undecodable messages, a message over the transport limit, a sender that half-closes or cancels, a second migration while one is in progress. */
+/**
+ * What goes wrong with a stream rather than one message kind: empty and undecodable messages, a
+ * message over the transport limit, a sender that half-closes or cancels, a second migration while
+ * one is in progress.
+ */
 class BadStreamTest extends ReceiverFixture {
     @Test
     void emptySenderMessage() throws Exception {

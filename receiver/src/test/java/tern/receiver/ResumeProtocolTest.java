@@ -193,7 +193,10 @@ class ResumeProtocolTest {
         storePage5AndVerify(s, image, fresh, 1);
     }
 
-    /** A resume the receiver cannot record (its resume file cannot be unsealed) takes nothing from the stream it would replace. */
+    /**
+     * A resume the receiver cannot record (its resume file cannot be unsealed) is refused and takes
+     * nothing from the stream it would have replaced.
+     */
     @Test
     void aResumeThatCannotUnsealLeavesTheOldStreamFeedingTheMigration() throws Exception {
         Path image = dir.resolve("image.bin");

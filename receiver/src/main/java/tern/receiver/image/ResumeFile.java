@@ -182,7 +182,7 @@ public final class ResumeFile {
             while (table != null && table.hasRemaining()) {
                 ch.write(table);
             }
-            // forced before the rename, so the name never points at a torn file
+            // Ordering (docs/design.md): forced before the rename, so the name never points at a torn file
             ch.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -213,7 +213,8 @@ final class MigrationService {
                     return;
                 }
                 if (reply != null) {
-                    // an ack is a view of the session's reusable buffers: written out before the next message
+                    // Ordering (docs/design.md): an ack is a view of the session's reusable buffers, so it
+                    // is written out before the next message can be handled
                     out.onNext(reply);
                 }
                 MigrationSession session = attached.session;
@@ -352,7 +353,8 @@ final class MigrationService {
                     end(attached, MigrationOutcome.failed(why, attached.session), true);
                     return;
                 }
-                // sealed under the lock: after this stream's last store, before a resuming stream can unseal
+                // Ordering (docs/design.md): sealed before the migration awaits a resume, under the lock:
+                // after this stream's last store, before a resuming stream can unseal
                 String sealError = attached.session.resumeState().seal();
                 listener.suspended(attached.session.migrationId(), why + (sealError == null ? "" : "; " + sealError),
                         config.resumeTimeout());

@@ -117,6 +117,8 @@ public final class MigrationSession {
             throw ProtocolException.invalid("hello: a second hello on the same stream");
         }
         migrationId = h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+        // Ordering (docs/design.md): the whole hello, free disk and heap included, is checked before
+        // the image is created, so a refused hello changes nothing (invariant 4)
         HelloCheck.Asked a = check.newMigration(h);
         try {
             image = TargetImage.createZeroed(imagePath, a.geometry(), a.kind());
@@ -236,6 +238,8 @@ public final class MigrationSession {
         if (c.getRootDigest().size() != 32) {
             throw ProtocolException.invalid("complete.root_digest: " + c.getRootDigest().size() + " bytes, expected 32");
         }
+        // Ordering (docs/design.md): every digest is recomputed from the image bytes before the
+        // roots are compared (invariant 1)
         TargetImage.Verification v = image.verify(MAX_RESYNC_PAGES);
         ByteString root = ByteString.copyFrom(v.root());
         if (root.equals(c.getRootDigest())) {
