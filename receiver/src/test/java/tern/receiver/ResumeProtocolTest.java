@@ -13,10 +13,12 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -47,7 +49,7 @@ import tern.receiver.session.SessionListener;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ResumeProtocolTest {
-    static final int PAGE = BadInputTest.PAGE;
+    static final int PAGE = ReceiverFixture.PAGE;
     /** 40,000 pages of SHA-256: a 1.28 MB table, more than one chunk. The image is sparse. */
     static final int PAGES = 40_000;
 
@@ -88,23 +90,53 @@ class ResumeProtocolTest {
     }
 
     static Hello.Builder hello() {
-        return BadInputTest.hello().setPageCount(PAGES).setMigrationId("resume-test");
+        return ReceiverFixture.hello().setPageCount(PAGES).setMigrationId("resume-test");
     }
 
-    /** Accepts a new migration, stores page 2 and loses the stream; returns the token. */
-    ByteString startAndLose(ReceiverServer s) throws Exception {
+    /** A stream whose new migration was accepted and stored page 2 in batch 1, and the migration's token. */
+    record Started(RawPeer peer, ByteString token) {
+    }
+
+    Started newMigration(ReceiverServer s) {
         RawPeer p = peer(s);
-        p.send(BadInputTest.msg(hello()));
+        p.send(ReceiverFixture.msg(hello()));
         ReceiverMessage r = p.next();
         assertTrue(r.hasAccept(), r::toString);
         assertEquals(ImageState.ZEROED, r.getAccept().getImageState());
         ByteString token = r.getAccept().getResumeToken();
         assertEquals(16, token.size(), "a 128-bit random token");
-        p.send(new BadInputTest.Batch(1).raw(2, BadInputTest.pattern(1)).build());
-        BadInputTest.expectAck(p, 1, BadInputTest.pattern(1));
-        p.close(); // the connection goes: the receiver must hold the migration, not end it
+        p.send(new Batch(1).raw(2, ReceiverFixture.pattern(1)).build());
+        ReceiverFixture.expectAck(p, 1, ReceiverFixture.pattern(1));
+        return new Started(p, token);
+    }
+
+    /** Accepts a new migration, stores page 2 and loses the stream; returns the token. */
+    ByteString startAndLose(ReceiverServer s) throws Exception {
+        Started started = newMigration(s);
+        started.peer().close(); // the connection goes: the receiver must hold the migration, not end it
         assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "migration held for a resume");
-        return token;
+        return started.token();
+    }
+
+    /**
+     * On {@code p}, which feeds the migration {@link #newMigration} began: page 5 in batch {@code sequence},
+     * then completion, verified, with the image holding pages 2 and 5 and zeros elsewhere.
+     */
+    static MigrationOutcome storePage5AndVerify(ReceiverServer s, Path image, RawPeer p, long sequence) throws Exception {
+        p.send(new Batch(sequence).raw(5, ReceiverFixture.pattern(5)).build());
+        ReceiverFixture.expectAck(p, sequence, ReceiverFixture.pattern(5));
+        byte[] model = new byte[PAGES * PAGE];
+        System.arraycopy(ReceiverFixture.pattern(1), 0, model, 2 * PAGE, PAGE);
+        System.arraycopy(ReceiverFixture.pattern(5), 0, model, 5 * PAGE, PAGE);
+        p.send(ReceiverFixture.complete(ReceiverFixture.rootOf(model), sequence));
+        ReceiverMessage v = p.next();
+        assertTrue(v.hasVerdict(), v::toString);
+        Verdict verdict = v.getVerdict();
+        assertTrue(verdict.getOk(), verdict::getReason);
+        MigrationOutcome o = s.awaitOutcome();
+        assertTrue(o.verified(), o::toString);
+        assertArrayEquals(model, Files.readAllBytes(image));
+        return o;
     }
 
     @Test
@@ -114,76 +146,70 @@ class ResumeProtocolTest {
         ByteString token = startAndLose(s);
 
         RawPeer wrong = peer(s);
-        wrong.send(BadInputTest.msg(hello().setResumeToken(ByteString.copyFrom(new byte[16]))));
+        wrong.send(ReceiverFixture.msg(hello().setResumeToken(ByteString.copyFrom(new byte[16]))));
         wrong.expectError(Status.Code.PERMISSION_DENIED, "hello.resume_token");
         RawPeer none = peer(s);
-        none.send(BadInputTest.msg(hello()));
+        none.send(ReceiverFixture.msg(hello()));
         none.expectError(Status.Code.FAILED_PRECONDITION, "already in progress", "resume_token");
         RawPeer otherGeometry = peer(s);
-        otherGeometry.send(BadInputTest.msg(hello().setPageCount(PAGES - 1).setResumeToken(token)));
+        otherGeometry.send(ReceiverFixture.msg(hello().setPageCount(PAGES - 1).setResumeToken(token)));
         otherGeometry.expectError(Status.Code.FAILED_PRECONDITION, "hello.page_count");
 
         RawPeer p = peer(s);
-        p.send(BadInputTest.msg(hello().setResumeToken(token)));
+        p.send(ReceiverFixture.msg(hello().setResumeToken(token)));
         ReceiverMessage r = p.next();
         assertTrue(r.hasAccept(), r::toString);
         Accept a = r.getAccept();
         assertEquals(ImageState.FROM_TABLE, a.getImageState());
         assertEquals(token, a.getResumeToken());
         byte[] table = readTable(p);
-        byte[] zero = BadInputTest.sha256(new byte[PAGE]);
+        byte[] zero = ReceiverFixture.sha256(new byte[PAGE]);
         for (int page = 0; page < PAGES; page++) {
-            byte[] want = page == 2 ? BadInputTest.sha256(BadInputTest.pattern(1)) : zero;
+            byte[] want = page == 2 ? ReceiverFixture.sha256(ReceiverFixture.pattern(1)) : zero;
             int at = page;
-            assertArrayEquals(want, java.util.Arrays.copyOfRange(table, page * 32, page * 32 + 32), () -> "table page " + at);
+            assertArrayEquals(want, Arrays.copyOfRange(table, page * 32, page * 32 + 32), () -> "table page " + at);
         }
 
         // a resumed stream states its iteration and numbers its batches from 1 again
-        p.send(BadInputTest.mark(1, Phase.BULK));
-        p.send(new BadInputTest.Batch(1).raw(5, BadInputTest.pattern(5)).build());
-        BadInputTest.expectAck(p, 1, BadInputTest.pattern(5));
-        byte[] model = new byte[PAGES * PAGE];
-        System.arraycopy(BadInputTest.pattern(1), 0, model, 2 * PAGE, PAGE);
-        System.arraycopy(BadInputTest.pattern(5), 0, model, 5 * PAGE, PAGE);
-        byte[] root = BadInputTest.rootOf(model);
-        p.send(BadInputTest.complete(root, 1));
-        ReceiverMessage v = p.next();
-        assertTrue(v.hasVerdict(), v::toString);
-        Verdict verdict = v.getVerdict();
-        assertTrue(verdict.getOk(), verdict::getReason);
+        p.send(ReceiverFixture.mark(1, Phase.BULK));
+        MigrationOutcome o = storePage5AndVerify(s, image, p, 1);
         // the refused streams reported no outcome: the first one is this migration's, verified
-        MigrationOutcome o = s.awaitOutcome();
-        assertTrue(o.verified(), o::toString);
         assertEquals("resume-test", o.migrationId());
-        assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
     }
 
     @Test
     void theRightTokenReplacesAStreamTheReceiverStillThinksAlive() throws Exception {
         Path image = dir.resolve("image.bin");
         ReceiverServer s = start(image, null);
-        RawPeer stale = peer(s);
-        stale.send(BadInputTest.msg(hello()));
-        ByteString token = stale.next().getAccept().getResumeToken();
-        stale.send(new BadInputTest.Batch(1).raw(2, BadInputTest.pattern(1)).build());
-        BadInputTest.expectAck(stale, 1, BadInputTest.pattern(1));
+        Started stale = newMigration(s);
         // no reset reached the receiver (a dark link): the first stream is still open when the sender comes back
         RawPeer fresh = peer(s);
-        fresh.send(BadInputTest.msg(hello().setResumeToken(token)));
+        fresh.send(ReceiverFixture.msg(hello().setResumeToken(stale.token())));
         assertEquals(ImageState.FROM_TABLE, fresh.next().getAccept().getImageState());
-        stale.expectError(Status.Code.ABORTED, "replaced by a stream that resumed migration resume-test");
+        stale.peer().expectError(Status.Code.ABORTED, "replaced by a stream that resumed migration resume-test");
         readTable(fresh);
         // the new stream continues the migration where the stale one left it
-        fresh.send(BadInputTest.mark(1, Phase.BULK));
-        fresh.send(new BadInputTest.Batch(1).raw(5, BadInputTest.pattern(5)).build());
-        BadInputTest.expectAck(fresh, 1, BadInputTest.pattern(5));
-        byte[] model = new byte[PAGES * PAGE];
-        System.arraycopy(BadInputTest.pattern(1), 0, model, 2 * PAGE, PAGE);
-        System.arraycopy(BadInputTest.pattern(5), 0, model, 5 * PAGE, PAGE);
-        fresh.send(BadInputTest.complete(BadInputTest.rootOf(model), 1));
-        assertTrue(fresh.next().getVerdict().getOk());
-        assertTrue(s.awaitOutcome().verified());
-        assertArrayEquals(model, java.nio.file.Files.readAllBytes(image));
+        fresh.send(ReceiverFixture.mark(1, Phase.BULK));
+        storePage5AndVerify(s, image, fresh, 1);
+    }
+
+    /**
+     * A resume the receiver cannot record (its resume file cannot be unsealed) is refused and takes
+     * nothing from the stream it would have replaced.
+     */
+    @Test
+    void aResumeThatCannotUnsealLeavesTheOldStreamFeedingTheMigration() throws Exception {
+        Path image = dir.resolve("image.bin");
+        ReceiverServer s = start(image, null);
+        Started stale = newMigration(s);
+        // the resume file is written through this temporary name: a directory there makes the write fail
+        Path blocker = Files.createDirectory(dir.resolve("image.bin.tern-resume.tmp"));
+        RawPeer fresh = peer(s);
+        fresh.send(ReceiverFixture.msg(hello().setResumeToken(stale.token())));
+        fresh.expectError(Status.Code.FAILED_PRECONDITION, "resume file");
+        Files.delete(blocker);
+        // the first stream was not replaced: it goes on to a verified end
+        storePage5AndVerify(s, image, stale.peer(), 2);
     }
 
     /** The whole table, checking the chunks are in order, without gaps, and more than one. */
@@ -217,26 +243,26 @@ class ResumeProtocolTest {
         MigrationSession trusted = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
         assertNotNull(trusted, "a held migration leaves a resume file");
         assertNull(trusted.restoredDistrust(), "sealed and untouched: trusted");
-        assertArrayEquals(BadInputTest.sha256(BadInputTest.pattern(1)), digestOf(trusted, 2));
+        assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(1)), digestOf(trusted, 2));
         trusted.close();
 
         // written through write(2) while the receiver is down
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.wrap(BadInputTest.pattern(77)), 9L * PAGE);
+            ch.write(ByteBuffer.wrap(ReceiverFixture.pattern(77)), 9L * PAGE);
         }
         MigrationSession rebuilt = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
         assertNotNull(rebuilt.restoredDistrust(), "a changed image is not trusted");
         assertTrue(rebuilt.restoredDistrust().contains("changed"), rebuilt.restoredDistrust());
-        assertArrayEquals(BadInputTest.sha256(BadInputTest.pattern(77)), digestOf(rebuilt, 9), "rebuilt from the bytes");
-        assertArrayEquals(BadInputTest.sha256(BadInputTest.pattern(1)), digestOf(rebuilt, 2));
+        assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(77)), digestOf(rebuilt, 9), "rebuilt from the bytes");
+        assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(1)), digestOf(rebuilt, 2));
 
         // the restarted receiver serves the resume with the rebuilt table
         ReceiverServer second = start(image, rebuilt);
         RawPeer p = peer(second);
-        p.send(BadInputTest.msg(hello().setResumeToken(token)));
+        p.send(ReceiverFixture.msg(hello().setResumeToken(token)));
         assertEquals(ImageState.FROM_TABLE, p.next().getAccept().getImageState());
         byte[] table = readTable(p);
-        assertArrayEquals(BadInputTest.sha256(BadInputTest.pattern(77)), java.util.Arrays.copyOfRange(table, 9 * 32, 10 * 32));
+        assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(77)), Arrays.copyOfRange(table, 9 * 32, 10 * 32));
         p.close();
         assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "sealed again on loss");
         second.close();
@@ -255,12 +281,12 @@ class ResumeProtocolTest {
         assertNotNull(mapped.restoredDistrust(), "a store through a mapping is noticed");
         byte[] page11 = new byte[PAGE];
         page11[100] = 0x5a;
-        assertArrayEquals(BadInputTest.sha256(page11), digestOf(mapped, 11));
+        assertArrayEquals(ReceiverFixture.sha256(page11), digestOf(mapped, 11));
         mapped.close();
     }
 
     static byte[] digestOf(MigrationSession s, int page) {
-        DigestTableChunk c = s.tableChunk(0);
+        DigestTableChunk c = s.resumeState().tableChunk(0);
         return c.getDigests().substring(page * 32, page * 32 + 32).toByteArray();
     }
 }

@@ -76,6 +76,8 @@ public final class ResumeFile {
 
     /** Forces the image to disk, stamps its identity and writes the table with it. */
     public static void writeSealed(Path image, Header h, TargetImage img) throws IOException {
+        // Ordering (docs/design.md): force, then stamp, then record the identity with the table, so a
+        // sealed table never describes bytes a crash could lose, nor an image written after the stamp.
         img.force();
         long nanos = new SecureRandom().nextInt(1_000_000_000);
         FileTime stamp = FileTime.from(Instant.now().minusSeconds(1).getEpochSecond() * 1_000_000_000L + nanos,
@@ -180,6 +182,7 @@ public final class ResumeFile {
             while (table != null && table.hasRemaining()) {
                 ch.write(table);
             }
+            // Ordering (docs/design.md): forced before the rename, so the name never points at a torn file
             ch.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

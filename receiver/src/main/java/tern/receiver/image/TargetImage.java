@@ -137,7 +137,8 @@ public final class TargetImage implements AutoCloseable {
         int lim = src.limit();
         int len = digest.length();
         try {
-            // Digest exactly the bytes about to be written; the table takes them only after the write.
+            // Ordering (docs/design.md): digest exactly the bytes about to be written; the table takes
+            // the digests only after the write succeeded, so it never describes bytes the image lacks.
             for (int i = 0; i < count; i++) {
                 src.limit(pos + (i + 1) * pageSize).position(pos + i * pageSize);
                 digest.digest(src, ackDigests, ackOffset + i * len);
@@ -155,6 +156,7 @@ public final class TargetImage implements AutoCloseable {
     public void storeZero(int page, byte[] ackDigests, int ackOffset) {
         zeroPage.clear();
         writeFully(zeroPage, (long) page * pageSize);
+        // after the write, as in storeRun
         System.arraycopy(zeroDigest, 0, ackDigests, ackOffset, zeroDigest.length);
         stored(page, zeroDigest, 0);
     }

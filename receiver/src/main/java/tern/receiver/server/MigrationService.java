@@ -26,6 +26,7 @@ import tern.proto.SenderMessage;
 import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ProtocolException;
 import tern.receiver.session.ReceiverConfig;
+import tern.receiver.session.ResumeState;
 import tern.receiver.session.SessionListener;
 
 /**
@@ -41,9 +42,11 @@ import tern.receiver.session.SessionListener;
  * cancelled), the migration is kept, its table sealed on disk, for {@code resumeTimeout}. A new
  * stream whose hello presents the migration's token takes it over, replacing the old stream if
  * the receiver has not noticed its loss yet (a link that went dark sends no reset); it then gets
- * the digest table in chunks, as fast as its transport takes them. A stream without the token, or
- * with another, is refused and the held migration is left as it was. A sender that half-closes
- * before completion has given up: its migration ends for good, as after any refused message.
+ * the digest table in chunks, as fast as its transport takes them (a chunk is written only while
+ * the outbound side is ready, so about one chunk at most is queued on this side). A stream without
+ * the token, or with another, is refused and the held migration is left as it was. A sender that
+ * half-closes before completion has given up: its migration ends for good, as after any refused
+ * message.
  *
  * <p>Every stream's callbacks and the held migration are guarded by one lock: at most one stream
  * does work at a time anyway, and one lock cannot deadlock a stream handing over to another.
@@ -88,7 +91,9 @@ final class MigrationService {
     }
 
     void shutdown() {
-        timer.shutdownNow();
+        synchronized (lock) {
+            timer.shutdownNow();
+        }
     }
 
     StreamObserver<SenderMessage> migrate(StreamObserver<WireMessage> responses) {
@@ -114,6 +119,9 @@ final class MigrationService {
 
     /** Called with the lock held: the migration waits, sealed, for a stream with its token. */
     private void awaitResume(Held h) {
+        if (timer.isShutdown()) {
+            return; // the receiver is closing: a restarted one resumes from the sealed resume file
+        }
         Duration timeout = config.resumeTimeout();
         h.expiry = timer.schedule(() -> {
             synchronized (lock) {
@@ -132,7 +140,7 @@ final class MigrationService {
         }
         h.session.close();
         if (forget) {
-            h.session.forget();
+            h.session.resumeState().forget();
         }
         if (held == h) {
             held = null;
@@ -175,7 +183,8 @@ final class MigrationService {
             try {
                 handle(msg);
             } finally {
-                // the page bytes have been written (or refused): the transport may have its buffers back
+                // Ordering (docs/design.md): the batch's payload is a view of the transport's buffers;
+                // they go back only once its pages have been stored (or refused).
                 parser.release(msg);
             }
         }
@@ -204,6 +213,8 @@ final class MigrationService {
                     return;
                 }
                 if (reply != null) {
+                    // Ordering (docs/design.md): an ack is a view of the session's reusable buffers, so it
+                    // is written out before the next message can be handled
                     out.onNext(reply);
                 }
                 MigrationSession session = attached.session;
@@ -214,6 +225,8 @@ final class MigrationService {
                     out.onCompleted();
                     return;
                 }
+                // Ordering (docs/design.md): after a resuming Accept the whole table goes out before the
+                // stream's next message is read, so it describes the image as it was at the Accept.
                 if (tableNext >= 0) {
                     sendTable();
                 } else {
@@ -222,6 +235,12 @@ final class MigrationService {
             }
         }
 
+        /**
+         * Ordering (docs/design.md): called only once the previous message was stored and its reply
+         * written, and requests only while the outbound side is ready, so a sender that stops
+         * reading acks stops being read. Otherwise onReady requests, once: wantMore is grpc-java's
+         * wasReady guard against requesting twice.
+         */
         private void requestNext() {
             if (out.isReady()) {
                 out.request(1);
@@ -239,6 +258,8 @@ final class MigrationService {
             }
             Hello h = msg.getHello();
             if (h.getResumeToken().isEmpty()) {
+                // Ordering (docs/design.md): refused before the session sees the hello, since
+                // accepting one creates the image afresh, over the held migration's.
                 if (held != null) {
                     throw ProtocolException.precondition("hello: a migration is already in progress on this receiver ("
                             + held.session.migrationId() + "); only a stream presenting its resume_token may continue it");
@@ -262,27 +283,30 @@ final class MigrationService {
                 throw ProtocolException.denied("hello.resume_token: not the token of migration " + held.session.migrationId()
                         + "; refused");
             }
-            held.session.checkResume(h);
+            // Ordering (docs/design.md): the session checks the hello and unseals before anything
+            // else changes hands, so a refused stream leaves the held migration, its stream and its
+            // expiry as they were (invariant 4).
+            WireMessage accept = new ProtoWire(ReceiverMessage.newBuilder().setAccept(held.session.resume(h)).build());
             if (held.owner != null) {
                 held.owner.replaced();
             }
             if (held.expiry != null) {
                 held.expiry.cancel(false);
             }
-            WireMessage accept = new ProtoWire(ReceiverMessage.newBuilder().setAccept(held.session.resume(h)).build());
             held.owner = this;
             attached = held;
             tableNext = 0;
-            listener.resumed(held.session.migrationId(), held.session.resumes());
+            listener.resumed(held.session.migrationId(), held.session.resumeState().resumes());
             return accept;
         }
 
         /** Sends table chunks while the transport takes them; onReady continues. Then the stream's next message. */
         private void sendTable() {
+            ResumeState table = attached.session.resumeState();
             while (tableNext >= 0 && out.isReady()) {
-                DigestTableChunk c = attached.session.tableChunk(tableNext);
+                DigestTableChunk c = table.tableChunk(tableNext);
                 out.onNext(new ProtoWire(ReceiverMessage.newBuilder().setTable(c).build()));
-                tableNext = c.getLast() ? -1 : tableNext + c.getDigests().size() / attached.session.digestLength();
+                tableNext = c.getLast() ? -1 : tableNext + c.getDigests().size() / table.digestLength();
             }
             if (tableNext < 0) {
                 requestNext();
@@ -329,7 +353,9 @@ final class MigrationService {
                     end(attached, MigrationOutcome.failed(why, attached.session), true);
                     return;
                 }
-                String sealError = attached.session.suspend();
+                // Ordering (docs/design.md): sealed before the migration awaits a resume, under the lock:
+                // after this stream's last store, before a resuming stream can unseal
+                String sealError = attached.session.resumeState().seal();
                 listener.suspended(attached.session.migrationId(), why + (sealError == null ? "" : "; " + sealError),
                         config.resumeTimeout());
                 awaitResume(attached);

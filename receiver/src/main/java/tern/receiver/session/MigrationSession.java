@@ -2,23 +2,14 @@ package tern.receiver.session;
 
 import com.google.protobuf.ByteString;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.EnumSet;
-import java.util.Set;
-import tern.common.digest.DigestKind;
 import tern.common.digest.RootDigest;
-import tern.common.page.PageGeometry;
 import tern.proto.Accept;
 import tern.proto.Complete;
-import tern.proto.DigestTableChunk;
 import tern.proto.Hello;
 import tern.proto.ImageState;
 import tern.proto.IterationMark;
 import tern.proto.PageBatch;
-import tern.proto.PageEncoding;
 import tern.proto.Phase;
 import tern.common.wire.ProtoWire;
 import tern.common.wire.WireMessage;
@@ -26,7 +17,6 @@ import tern.proto.ReceiverMessage;
 import tern.proto.Resync;
 import tern.proto.SenderMessage;
 import tern.proto.Verdict;
-import tern.receiver.image.ResumeFile;
 import tern.receiver.image.TargetImage;
 
 /**
@@ -56,8 +46,8 @@ public final class MigrationSession {
     private final Path imagePath;
     private final ReceiverConfig config;
     private final SessionListener listener;
+    private final HelloCheck check;
     private State state = State.AWAIT_HELLO;
-    private Hello hello;
     private String migrationId;
     private TargetImage image;
     private PageBatchDecoder decoder;
@@ -67,16 +57,14 @@ public final class MigrationSession {
     private int resyncRounds;
     private long batches;
     private Verdict verdict;
-    private byte[] token;
-    private ResumeFile.Header resumeHeader;
-    private int resumes;
-    private String restoredDistrust;
+    private ResumeState resume;
     private final AckMessage ack = new AckMessage();
 
     public MigrationSession(Path imagePath, ReceiverConfig config, SessionListener listener) {
         this.imagePath = imagePath;
         this.config = config;
         this.listener = listener;
+        this.check = new HelloCheck(imagePath, config);
     }
 
     /**
@@ -107,10 +95,6 @@ public final class MigrationSession {
         return verdict;
     }
 
-    public Hello hello() {
-        return hello;
-    }
-
     /** The id from the hello, accepted or not; null before any hello. */
     public String migrationId() {
         return migrationId;
@@ -128,261 +112,91 @@ public final class MigrationSession {
         return image == null ? 0 : image.pagesAlreadyHeld();
     }
 
-    /** What a valid hello asks for. */
-    private record Asked(PageGeometry geometry, DigestKind kind, Set<PageEncoding> encodings, int maxBatchPages) {
-    }
-
-    private Asked validate(Hello h) throws ProtocolException {
-        if (h.getProtocolVersion() != PROTOCOL_VERSION) {
-            throw ProtocolException.precondition("hello.protocol_version: " + Integer.toUnsignedString(h.getProtocolVersion())
-                    + " is not spoken here; this receiver speaks version " + PROTOCOL_VERSION);
-        }
-        if (h.getMigrationId().length() > 128) {
-            throw ProtocolException.invalid("hello.migration_id: " + h.getMigrationId().length() + " characters, at most 128");
-        }
-        if (!PageGeometry.validPageSize(Integer.toUnsignedLong(h.getPageSize()))) {
-            throw ProtocolException.invalid("hello.page_size: " + Integer.toUnsignedString(h.getPageSize())
-                    + " is not a power of two in " + PageGeometry.MIN_PAGE_SIZE + ".." + PageGeometry.MAX_PAGE_SIZE);
-        }
-        long pageCount = h.getPageCount();
-        if (pageCount <= 0 || pageCount > Integer.MAX_VALUE) {
-            throw ProtocolException.invalid("hello.page_count: " + Long.toUnsignedString(pageCount)
-                    + " is not in 1.." + Integer.MAX_VALUE);
-        }
-        long bytes = pageCount * h.getPageSize();
-        if (bytes > config.maxImageBytes()) {
-            throw ProtocolException.invalid("hello.page_count: an image of " + bytes + " bytes exceeds --max-image "
-                    + config.maxImageBytes());
-        }
-        DigestKind kind;
-        try {
-            kind = DigestKind.fromProto(h.getDigest());
-        } catch (IllegalArgumentException e) {
-            throw ProtocolException.invalid("hello.digest: " + e.getMessage());
-        }
-        Set<PageEncoding> encodings = EnumSet.noneOf(PageEncoding.class);
-        for (int i = 0; i < h.getEncodingsCount(); i++) {
-            PageEncoding e = PageEncoding.forNumber(h.getEncodingsValue(i));
-            if (e == null || e == PageEncoding.PAGE_ENCODING_UNSPECIFIED) {
-                throw ProtocolException.invalid("hello.encodings[" + i + "]: unknown page encoding " + h.getEncodingsValue(i));
-            }
-            encodings.add(e);
-        }
-        if (!encodings.contains(PageEncoding.RAW)) {
-            throw ProtocolException.invalid("hello.encodings: RAW must be offered");
-        }
-        long maxBatchPages = Integer.toUnsignedLong(h.getMaxBatchPages());
-        long maxBatchBytes = maxBatchPages * (h.getPageSize() + 16L) + 1024;
-        if (maxBatchPages == 0 || maxBatchBytes > config.maxMessageBytes()) {
-            throw ProtocolException.invalid("hello.max_batch_pages: " + Integer.toUnsignedString(h.getMaxBatchPages())
-                    + " pages of " + h.getPageSize() + " bytes do not fit the receiver's message limit of "
-                    + config.maxMessageBytes() + " bytes");
-        }
-        if (h.getStreamCount() != 1 || h.getStreamIndex() != 0) {
-            throw ProtocolException.precondition("hello.stream_count: " + h.getStreamCount()
-                    + " streams (index " + h.getStreamIndex() + "); this receiver supports one stream per migration");
-        }
-        return new Asked(new PageGeometry(h.getPageSize(), pageCount), kind, encodings, (int) maxBatchPages);
-    }
-
     private Accept onHello(Hello h) throws ProtocolException {
         if (state != State.AWAIT_HELLO) {
             throw ProtocolException.invalid("hello: a second hello on the same stream");
         }
         migrationId = h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
-        Asked a = validate(h);
-        if (!h.getResumeToken().isEmpty()) {
-            throw ProtocolException.precondition("hello.resume_token: this receiver has no migration to resume");
-        }
-        long bytes = a.geometry().bytes();
-        requireSpace(bytes);
-        requireHeap(a.geometry().pageCount(), a.kind());
+        // Ordering (docs/design.md): the whole hello, free disk and heap included, is checked before
+        // the image is created, so a refused hello changes nothing (invariant 4)
+        HelloCheck.Asked a = check.newMigration(h);
         try {
             image = TargetImage.createZeroed(imagePath, a.geometry(), a.kind());
         } catch (IOException | RuntimeException e) {
-            throw ProtocolException.precondition("image " + imagePath + ": cannot create " + bytes + " bytes: " + e.getMessage());
+            throw ProtocolException.precondition("image " + imagePath + ": cannot create " + a.geometry().bytes()
+                    + " bytes: " + e.getMessage());
         }
-        token = new byte[16];
-        new SecureRandom().nextBytes(token);
-        resumeHeader = new ResumeFile.Header(migrationId, token, a.geometry(), a.kind());
-        unseal();
-        hello = h;
+        resume = ResumeState.create(imagePath, migrationId, image, a.kind());
+        // Ordering (docs/design.md): unsealed before the decoder exists, so before the first store.
+        resume.unseal();
         decoder = new PageBatchDecoder(image, a.maxBatchPages(), a.encodings());
         state = State.RECEIVING;
         listener.started(h);
+        return accept(ImageState.ZEROED);
+    }
+
+    private Accept accept(ImageState imageState) {
         return Accept.newBuilder()
-                .setResumeToken(ByteString.copyFrom(token))
-                .setImageState(ImageState.ZEROED)
+                .setResumeToken(resume.token())
+                .setImageState(imageState)
                 .setWindow(config.window())
                 .setMaxMessageBytes(config.maxMessageBytes())
                 .build();
     }
 
-    /** Before any page of a stream is stored: a receiver killed from here on rebuilds its table from the image. */
-    private void unseal() throws ProtocolException {
-        try {
-            ResumeFile.writeUnsealed(imagePath, resumeHeader);
-        } catch (IOException e) {
-            throw ProtocolException.precondition("resume file " + ResumeFile.pathFor(imagePath) + ": cannot write: "
-                    + e.getMessage());
-        }
-    }
-
-    // ---------------------------------------------------------------- resume
+    // ---------------------------------------------------------------- the resume edges
 
     /**
-     * A restarted receiver's migration, from the resume file next to {@code imagePath}; null when
-     * there is none. The table is the sealed one when the image is as it was sealed, else it is
-     * rebuilt from the image bytes ({@link #restoredTrusted()} says which).
+     * A restarted receiver's migration, from the resume file next to {@code imagePath}, awaiting
+     * its resume; null when there is none ({@link ResumeState#restore}).
      */
     public static MigrationSession restore(Path imagePath, ReceiverConfig config, SessionListener listener)
             throws IOException {
-        ResumeFile.Loaded l = ResumeFile.load(imagePath);
-        if (l == null) {
+        ResumeState r = ResumeState.restore(imagePath);
+        if (r == null) {
             return null;
         }
         MigrationSession s = new MigrationSession(imagePath, config, listener);
-        ResumeFile.Header h = l.header();
-        s.image = TargetImage.openExisting(imagePath, h.geometry(), h.digest());
-        if (l.digests() != null) {
-            s.image.loadTable(l.digests());
-        } else {
-            s.image.rebuildTable();
-        }
-        s.restoredDistrust = l.digests() == null ? l.distrust() : null;
-        s.token = h.token();
-        s.migrationId = h.migrationId();
-        s.resumeHeader = h;
+        s.resume = r;
+        s.image = r.image();
+        s.migrationId = r.header().migrationId();
         s.state = State.RECEIVING;
         return s;
     }
 
     /** For a restored session: null when the sealed table was trusted, else why it was rebuilt from the image. */
     public String restoredDistrust() {
-        return restoredDistrust;
+        return resume.restoredDistrust();
     }
 
-    public int digestLength() {
-        return image.table().digestLength();
+    /** This migration's token, its resume file and the table a resumed stream is sent; null before a hello was accepted. */
+    public ResumeState resumeState() {
+        return resume;
     }
 
     /** Whether this migration can be resumed (accepted, not yet decided) and {@code t} is its token; constant time. */
     public boolean tokenMatches(ByteString t) {
-        return state == State.RECEIVING && token != null && MessageDigest.isEqual(token, t.toByteArray());
-    }
-
-    /** Checks a resuming hello against this migration without changing anything. */
-    public void checkResume(Hello h) throws ProtocolException {
-        Asked a = validate(h);
-        PageGeometry g = image.geometry();
-        if (a.geometry().pageSize() != g.pageSize() || a.geometry().pages() != g.pages()) {
-            throw ProtocolException.precondition("hello.page_count: resuming migration " + migrationId + " of "
-                    + g.pages() + " pages of " + g.pageSize() + " B, not " + a.geometry().pages() + " of "
-                    + a.geometry().pageSize() + " B");
-        }
-        if (a.kind() != resumeHeader.digest()) {
-            throw ProtocolException.precondition("hello.digest: resuming migration " + migrationId + " digested with "
-                    + resumeHeader.digest().cliName() + ", not " + a.kind().cliName());
-        }
+        return state == State.RECEIVING && resume.tokenMatches(t);
     }
 
     /**
-     * Continues this migration on a new stream (after {@link #checkResume}): the stream's batches
-     * number from 1 again and it announces its iteration with a mark; the table follows the Accept.
+     * Continues this migration on a new stream: the stream's batches number from 1 again and it
+     * announces its iteration with a mark; the table follows the Accept. A hello that does not ask
+     * for this migration, or a resume file that cannot be unsealed, is refused with nothing changed.
      */
     public Accept resume(Hello h) throws ProtocolException {
-        checkResume(h);
-        Asked a = validate(h);
-        unseal();
+        HelloCheck.Asked a = check.resuming(h, resume.header());
+        // Ordering (docs/design.md): unsealed before this stream's decoder exists, so before its first store.
+        resume.unseal();
         decoder = new PageBatchDecoder(image, a.maxBatchPages(), a.encodings());
-        if (hello == null) {
-            hello = h;
-        }
         lastSequence = 0;
         iteration = 0;
         lastMarked = 0;
-        resumes++;
-        return Accept.newBuilder()
-                .setResumeToken(ByteString.copyFrom(token))
-                .setImageState(ImageState.FROM_TABLE)
-                .setWindow(config.window())
-                .setMaxMessageBytes(config.maxMessageBytes())
-                .build();
+        resume.resumed();
+        return accept(ImageState.FROM_TABLE);
     }
 
-    /** Streams that resumed this migration. */
-    public int resumes() {
-        return resumes;
-    }
-
-    /** The table from {@code firstPage}: the digests of what the image holds, computed here (invariant 3). */
-    public DigestTableChunk tableChunk(int firstPage) {
-        int len = image.table().digestLength();
-        int n = Math.min(image.table().pages() - firstPage, TABLE_CHUNK_BYTES / len);
-        return DigestTableChunk.newBuilder()
-                .setFirstPage(firstPage)
-                .setDigests(ByteString.copyFrom(image.table().raw(), firstPage * len, n * len))
-                .setLast(firstPage + n == image.table().pages())
-                .build();
-    }
-
-    /**
-     * The stream was lost: seal the table with the image's identity so that a receiver restarted
-     * from here trusts it (unless the image changes meanwhile). Failing that, the file stays
-     * unsealed and a restart rebuilds the table; the error is returned for the log.
-     */
-    public String suspend() {
-        if (image == null || resumeHeader == null) {
-            return null;
-        }
-        try {
-            ResumeFile.writeSealed(imagePath, resumeHeader, image);
-            return null;
-        } catch (IOException | RuntimeException e) {
-            return "cannot seal " + ResumeFile.pathFor(imagePath) + ": " + e.getMessage();
-        }
-    }
-
-    /** The migration is over (verified or failed for good): nothing is left to resume. */
-    public void forget() {
-        try {
-            ResumeFile.delete(imagePath);
-        } catch (IOException ignored) {
-            // a stale resume file names a token no sender will present; deleting it is only tidiness
-        }
-    }
-
-    /** Refuses now, rather than failing a write half-way, when the image cannot fit where it goes. */
-    private void requireSpace(long bytes) throws ProtocolException {
-        try {
-            Path dir = imagePath.toAbsolutePath().getParent();
-            long usable = Files.getFileStore(dir).getUsableSpace();
-            long replaced = Files.isRegularFile(imagePath) ? Files.size(imagePath) : 0;
-            if (usable + replaced < bytes) {
-                throw ProtocolException.precondition("image " + imagePath + ": " + bytes + " bytes needed, "
-                        + (usable + replaced) + " available on its file system");
-            }
-        } catch (IOException e) {
-            throw ProtocolException.precondition("image " + imagePath + ": cannot check free space: " + e.getMessage());
-        }
-    }
-
-
-    /**
-     * The digest table lives on the heap: a hello asking for more pages than it can hold is refused
-     * here, since running out of heap would end the process rather than this migration (invariant 4).
-     */
-    private static void requireHeap(long pageCount, DigestKind kind) throws ProtocolException {
-        long table = pageCount * kind.length();
-        Runtime rt = Runtime.getRuntime();
-        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        // half of what is free: the rest is for the transport, the stream's buffers and garbage
-        if (table > available / 2) {
-            throw ProtocolException.precondition("hello.page_count: " + pageCount + " pages need a digest table of "
-                    + table + " bytes; this receiver's heap has " + available + " bytes free (raise -Xmx through"
-                    + " TERN_JAVA_OPTS, or use larger pages)");
-        }
-    }
+    // ---------------------------------------------------------------- receiving
 
     private WireMessage onBatch(PageBatch b) throws ProtocolException {
         requireReceiving("batch");
@@ -424,21 +238,12 @@ public final class MigrationSession {
         if (c.getRootDigest().size() != 32) {
             throw ProtocolException.invalid("complete.root_digest: " + c.getRootDigest().size() + " bytes, expected 32");
         }
+        // Ordering (docs/design.md): every digest is recomputed from the image bytes before the
+        // roots are compared (invariant 1)
         TargetImage.Verification v = image.verify(MAX_RESYNC_PAGES);
         ByteString root = ByteString.copyFrom(v.root());
         if (root.equals(c.getRootDigest())) {
-            try {
-                listener.verified();
-            } catch (Exception e) {
-                if (e instanceof InterruptedException) {
-                    Thread.currentThread().interrupt();
-                }
-                return finish(Verdict.newBuilder().setOk(false).setRootDigest(root)
-                        .setReason("image verified, but " + (e.getMessage() == null ? e.toString() : e.getMessage()))
-                        .setPagesStored(image.pagesStored()).setPagesAlreadyHeld(image.pagesAlreadyHeld()).build());
-            }
-            return finish(Verdict.newBuilder().setOk(true).setRootDigest(root).setPagesStored(image.pagesStored())
-                    .setPagesAlreadyHeld(image.pagesAlreadyHeld()).build());
+            return finish(root, readyForVerdict());
         }
         if (v.driftTotal() > 0 && resyncRounds < MAX_RESYNC_ROUNDS) {
             // The image no longer holds what we stored: tell the sender what it holds instead, so
@@ -454,18 +259,39 @@ public final class MigrationSession {
             }
             return ReceiverMessage.newBuilder().setResync(r.setDigests(ByteString.copyFrom(digests))).build();
         }
-        String reason = "root mismatch: sender " + RootDigest.hex(c.getRootDigest().toByteArray())
+        return finish(root, "root mismatch: sender " + RootDigest.hex(c.getRootDigest().toByteArray())
                 + ", image " + RootDigest.hex(v.root())
                 + (v.driftTotal() > 0 ? " (" + v.driftTotal() + " pages changed behind the receiver after "
-                        + resyncRounds + " resync rounds)" : "");
-        return finish(Verdict.newBuilder().setOk(false).setRootDigest(root).setReason(reason)
-                .setPagesStored(image.pagesStored()).setPagesAlreadyHeld(image.pagesAlreadyHeld()).build());
+                        + resyncRounds + " resync rounds)" : ""));
     }
 
-    private ReceiverMessage finish(Verdict v) {
-        verdict = v;
+    /**
+     * Ordering (docs/design.md): whatever must be ready when the sender reads an ok verdict (a
+     * destination QEMU listening) is made ready before the verdict exists. Null when it is, else
+     * the verdict's refusal.
+     */
+    private String readyForVerdict() {
+        try {
+            listener.verified();
+            return null;
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return "image verified, but " + (e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    /** The verdict: ok when {@code refusal} is null; the session is over either way. */
+    private ReceiverMessage finish(ByteString root, String refusal) {
+        Verdict.Builder v = Verdict.newBuilder().setOk(refusal == null).setRootDigest(root)
+                .setPagesStored(image.pagesStored()).setPagesAlreadyHeld(image.pagesAlreadyHeld());
+        if (refusal != null) {
+            v.setReason(refusal);
+        }
+        verdict = v.build();
         state = State.DONE;
-        return ReceiverMessage.newBuilder().setVerdict(v).build();
+        return ReceiverMessage.newBuilder().setVerdict(verdict).build();
     }
 
     private void requireReceiving(String what) throws ProtocolException {
@@ -477,13 +303,13 @@ public final class MigrationSession {
         }
     }
 
-    /** Releases the image mapping; the file stays as it is. */
+    /** Closes the image file; the file stays as it is. */
     public void close() {
         if (image != null) {
             try {
                 image.close();
             } catch (IOException ignored) {
-                // closing a mapping's channel does not fail in a way that harms the image
+                // closing the image's channel does not fail in a way that harms the image
             }
         }
     }

@@ -45,6 +45,7 @@ final class PageBatchDecoder {
      * the first (pages × digest length) bytes of an array this decoder reuses for every batch.
      */
     byte[] apply(PageBatch batch) throws ProtocolException {
+        // Ordering (docs/design.md): the whole batch is checked before its first page is stored.
         ByteBuffer payload = validate(batch);
         int total = payload.limit();
         int n = batch.getPageIndexesCount();
@@ -77,6 +78,7 @@ final class PageBatchDecoder {
                         // validate() accepted it, so this is a codec bug; still refuse rather than store
                         throw ProtocolException.invalid(where(batch, i) + ": payload: " + e.getMessage());
                     }
+                    // stored only now that the scratch page is whole (invariant 4)
                     scratch.clear();
                     image.store(page, scratch, digests, i * digestLength);
                 }

@@ -27,9 +27,15 @@ import tern.proto.SenderMessage;
 /**
  * One migration stream to a receiver. Sends block until gRPC's transport is ready (outbound
  * back-pressure); replies queue here and are taken by the engine's thread, which alone owns the
- * migration's per-page state, so no page state is ever touched by a gRPC thread. The queue is
- * bounded by the engine's window: the receiver sends one reply per batch and the engine stops
- * sending while a window's worth is unacknowledged.
+ * migration's per-page state, so no page state is ever touched by a gRPC thread.
+ *
+ * <p>What the queue holds: while batches flow, at most the engine's window of acknowledgements
+ * (the receiver sends one reply per batch, and the engine stops sending while a window's worth is
+ * unacknowledged). After a resuming Accept, the receiver's whole digest table (pages × digest
+ * length, in chunks of at most 1 MiB) may queue before the engine reads it: the receiver sends it
+ * as fast as this transport takes it and gRPC requests inbound messages here on its own. That is
+ * as much again as the engine's own table of the digests it sent, and is given back chunk by chunk
+ * as the engine reads it.
  */
 public final class MigrationChannel implements AutoCloseable {
     public static final Duration DEFAULT_KEEPALIVE = Duration.ofSeconds(30);
@@ -53,6 +59,8 @@ public final class MigrationChannel implements AutoCloseable {
     private ClientCallStreamObserver<WireMessage> out;
     private Status failure;
     private boolean receiverDone;
+    /** Why the sender gave up ({@link #abort}); null while it has not. */
+    private String abandoned;
     private ReceiverMessage current; // the reply last taken: its buffers are released at the next take
     private final ChannelCredentials credentials;
     private final boolean plaintext;
@@ -112,6 +120,7 @@ public final class MigrationChannel implements AutoCloseable {
         synchronized (lock) {
             releaseAll();
             failure = null;
+            abandoned = null;
             receiverDone = false;
             out = null;
         }
@@ -279,9 +288,15 @@ public final class MigrationChannel implements AutoCloseable {
     /**
      * Gives up on the migration: a half-close before completion, which the receiver reads as "the
      * sender gave up" and ends the migration, where a cancelled or broken stream would be held for
-     * a resume.
+     * a resume. The half-close carries no reason, so {@code why} stays here: a later send, or a
+     * take or poll that finds no reply queued, fails naming it (not as resumable), rather than with
+     * the receiver's answer to the half-close.
      */
     public void abort(String why) {
+        synchronized (lock) {
+            abandoned = why;
+            lock.notifyAll();
+        }
         if (out != null) {
             try {
                 out.onCompleted();
@@ -292,6 +307,9 @@ public final class MigrationChannel implements AutoCloseable {
     }
 
     private void failIfBroken() throws ChannelException {
+        if (abandoned != null) {
+            throw new ChannelException("migration abandoned by the sender: " + abandoned);
+        }
         if (failure != null) {
             // a TLS receiver closes a plaintext connection without a word the client could show
             boolean mayWantTls = plaintext && failure.getCode() == Status.Code.UNAVAILABLE
