@@ -46,7 +46,8 @@ class ResumeTest {
         try (Loopback rx = new Loopback(dir);
              ResettingProxy proxy = new ResettingProxy(rx.server.port());
              SyntheticWorkload w = Configs.workload(WorkloadPattern.MIXED, 2048, 1.0, 0.5, 11)) {
-            EngineConfig cfg = Configs.fixed(mode, xbzrle, 4).withBatch(BATCH, WINDOW).withDigest(DigestKind.SHA256, audit);
+            EngineConfig cfg = Configs.fixed(mode, xbzrle, 4).toBuilder().batchPages(BATCH).window(WINDOW)
+                    .digest(DigestKind.SHA256).audit(audit).build();
             Resetter resetter = new Resetter(proxy, resets, 25);
             MigrationResult r;
             try (MigrationChannel ch = MigrationChannel.connect(proxy.address(), ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
@@ -86,7 +87,7 @@ class ResumeTest {
             MigrationFailure f;
             try (MigrationChannel ch = MigrationChannel.connect(proxy.address(), ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
                 f = assertThrows(MigrationFailure.class,
-                        () -> new PrecopyLoop(w, Configs.fixed(Mode.DIGEST, false, 3).withBatch(BATCH, WINDOW), ch,
+                        () -> new PrecopyLoop(w, Configs.fixed(Mode.DIGEST, false, 3).toBuilder().batchPages(BATCH).window(WINDOW).build(), ch,
                                 unreachable, Duration.ofSeconds(1)).run());
             }
             assertTrue(f.getMessage().contains("could not resume within --resume-timeout 1s"), f.getMessage());
