@@ -5,7 +5,7 @@ import tern.proto.ReceiverMessage;
 
 /**
  * The batches of one stream that are in the transport and not yet acknowledged, oldest first,
- * and the settling of each acknowledgement against what was sent (invariant 3). One per stream:
+ * and the settling of each acknowledgement against what was sent (invariant 3, docs/design.md). One per stream:
  * a lane or a relayed stream has its own.
  *
  * <p>Contract:
@@ -119,13 +119,15 @@ final class AckWindow {
             a.getDigests().copyTo(ackDigests, 0); // the acknowledgement is the transport's buffer until the next take
             for (int i = 0; i < f.count; i++) {
                 int p = f.pages[i];
+                // Ordering rule (docs/design.md), invariant 3: a skip against a version in flight is
+                // settled here, by that version's acknowledgement, and only by the latest version's.
                 if (!sent.latestIn(p, f.sequence)) {
                     continue; // a later version is in flight; its own acknowledgement settles the page
                 }
                 if (sent.digests.matches(p, ackDigests, i * digestLength)) {
                     sent.acknowledged(p);
                 } else {
-                    // Invariant 3: the receiver stored something other than what was sent.
+                    // the receiver stored something other than what was sent: the page goes again
                     state.receiverHolds(p, ackDigests, i * digestLength);
                     mismatches++;
                 }

@@ -77,8 +77,9 @@ final class Completion {
         ByteString root = ByteString.copyFrom(sourceRoot());
         for (int round = 0; ; round++) {
             ReceiverMessage reply = link.repeatOnResume(() -> {
+                // Ordering rule (docs/design.md): completion only with nothing dirty and nothing in
+                // flight. A resume here found pages the receiver lacks (the source is paused): they go first.
                 if (state.bitmap.nextSetBit(0) >= 0) {
-                    // a resume found pages the receiver lacks (the source is paused): send them first
                     resyncPass(state.bitmap.cardinality());
                 }
                 link.send(SenderMessage.newBuilder().setComplete(Complete.newBuilder()

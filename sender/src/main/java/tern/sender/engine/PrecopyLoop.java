@@ -13,7 +13,6 @@ import tern.common.stats.IterationStats;
 import tern.common.stats.MigrationSummary;
 import tern.common.xbzrle.XbzrleCodec;
 import tern.proto.Accept;
-import tern.proto.Hello;
 import tern.proto.PageEncoding;
 import tern.proto.Phase;
 import tern.proto.Verdict;
@@ -39,8 +38,6 @@ import tern.sender.transport.MigrationChannel;
  * in docs/design.md, "Ordering rules".
  */
 public final class PrecopyLoop {
-    static final int PROTOCOL_VERSION = 1;
-
     private final MemorySource source;
     private final EngineConfig cfg;
     private final EngineListener listener;
@@ -122,7 +119,7 @@ public final class PrecopyLoop {
         try {
             open();
             if (log != null) {
-                log.reset(); // log every store from before the first page is read
+                log.reset(); // ordering rule (docs/design.md): before the first read, so every later store is logged
             }
             bitmap.setAll();
             Phase next = Phase.BULK;
@@ -160,7 +157,7 @@ public final class PrecopyLoop {
                         : "not converged after " + done.iteration() + " iterations: forcing stop-and-copy");
                 pausedAt = System.nanoTime();
                 control.pause();
-                fetch(); // the final sync: everything written up to the pause
+                fetch(); // ordering rule (docs/design.md): the final sync, after the pause, holds every store up to it
                 pagesDirty = bitmap.cardinality();
                 next = Phase.STOP_AND_COPY;
             }
@@ -188,25 +185,17 @@ public final class PrecopyLoop {
     }
 
     private void open() throws MigrationFailure, InterruptedException {
-        Accept a = link.open(hello());
+        Accept a = link.open(cfg, source.geometry());
         window = new AckWindow(Math.max(1, Math.min(cfg.window(), a.getWindow() == 0 ? cfg.window() : a.getWindow())),
                 cfg.batchPages(), state);
         completion = new Completion(this, link, window, state, source, digest, listener);
-    }
-
-    private Hello hello() {
-        Hello.Builder h = Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION).setMigrationId(cfg.migrationId())
-                .setPageSize(pageSize).setPageCount(pages).setDigest(cfg.digest().toProto())
-                .addEncodings(PageEncoding.RAW).addEncodings(PageEncoding.ZERO).setMaxBatchPages(cfg.batchPages())
-                .setStreamIndex(0).setStreamCount(1);
-        return (cfg.xbzrle() ? h.addEncodings(PageEncoding.XBZRLE) : h).build();
     }
 
     /** The next iteration, of phase {@code p}: its counters, then its mark. */
     void beginIteration(Phase p, long pagesDirty, Double dirtyRate) throws MigrationFailure, InterruptedException {
         iteration++;
         phase = p;
-        // counters first: a resume while the mark goes out is this iteration's
+        // Ordering rule (docs/design.md): counters before the mark, so a resume while it goes out is this iteration's.
         it = new IterationCounters(iteration, p, pagesDirty, dirtyRate, link);
         link.announce(iteration, p);
         listener.beforePass(iteration, IterationCounters.phaseName(p));
@@ -240,11 +229,12 @@ public final class PrecopyLoop {
 
     private void capture(int p) throws Resumed, MigrationFailure, InterruptedException {
         if (log != null && cfg.mode().clearsPerPage()) {
-            // Invariant 2: the log bit is cleared BEFORE the bytes are read. A store that lands
-            // after the clear is logged again and resent; clearing after the read could forget a
-            // store that landed between the read and the clear.
+            // Ordering rule (docs/design.md), invariant 2: the log bit is cleared BEFORE the bytes
+            // are read. A store that lands after the clear is logged again and resent; clearing
+            // after the read could forget a store that landed between the read and the clear.
             log.clear(p);
         }
+        // the cause's mark likewise, before the read: a store after it is the next capture's
         boolean storedSince = causes != null && causes.storedSinceCaptureAndReset(p);
         scratch.clear().put(source.page(p)).flip();
         source.afterCapture(p);
@@ -261,8 +251,8 @@ public final class PrecopyLoop {
                 it.falseDirty(storedSince);
             }
             if (cfg.mode() == Mode.DIGEST) {
-                // Invariant 3: skipped because its bytes equal the latest version sent. If that
-                // version is still in flight, its acknowledgement confirms or re-dirties the page.
+                // Invariant 3: skipped because its bytes equal the latest version sent. If that version
+                // is still in flight the skip is provisional: its acknowledgement settles it (AckWindow).
                 it.skipped++;
                 bitmap.clear(p);
                 return;
@@ -275,10 +265,10 @@ public final class PrecopyLoop {
             it.resent++;
         }
         if (sent != null) {
-            // Recorded as carried by the batch being filled, which flush() sends under
-            // window.nextSequence(): nothing takes a sequence before it, and a resume drops this
-            // batch and restarts the numbering together (forgetStream), after which the receiver's
-            // table settles this record.
+            // Ordering rule (docs/design.md): recorded as carried by the batch being filled, which
+            // flush() sends as window.nextSequence(): no batch takes a sequence before it, and a
+            // resume drops this batch and restarts the numbering together, after which the
+            // receiver's table settles this record.
             sent.sent(p, current, 0, window.nextSequence());
         }
         if (encoder.full()) {
@@ -334,9 +324,11 @@ public final class PrecopyLoop {
         int seq = window.nextSequence();
         link.send(encoder.message(seq, iteration));
         limiter.sent(link.meter().outbound() - before);
+        // Ordering rule (docs/design.md), reconcile: the bitmap forgets a page only once its bytes
+        // are in the transport, and only then does the window await the batch; a resume during the
+        // send leaves both as they were.
         window.add(seq, encoder.pageIndexes(), encoder.count());
         for (int i = 0; i < encoder.count(); i++) {
-            // Reconcile: the bitmap forgets a page only once its bytes are in the transport.
             bitmap.clear(encoder.page(i));
         }
         encoder.reset();

@@ -2,6 +2,7 @@ package tern.sender.engine;
 
 import com.google.protobuf.ByteString;
 import java.time.Duration;
+import tern.common.page.PageGeometry;
 import tern.common.units.Durations;
 import tern.common.wire.ProtoWire;
 import tern.common.wire.WireMessage;
@@ -9,6 +10,7 @@ import tern.proto.Accept;
 import tern.proto.Hello;
 import tern.proto.ImageState;
 import tern.proto.IterationMark;
+import tern.proto.PageEncoding;
 import tern.proto.Phase;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
@@ -37,6 +39,8 @@ import tern.sender.transport.WireMeter;
  * a refusal, the timeout spent) is a {@link MigrationFailure}.
  */
 final class ResumingLink implements AckWindow.Replies {
+    static final int PROTOCOL_VERSION = 1;
+
     /** A piece of the migration that starts over when the link resumes. */
     @FunctionalInterface
     interface Step<T> {
@@ -68,9 +72,16 @@ final class ResumingLink implements AckWindow.Replies {
         this.listener = listener;
     }
 
-    /** The first stream: {@code hello}, then the receiver's accept with the resume token. A loss here is not resumed. */
-    Accept open(Hello hello) throws MigrationFailure, InterruptedException {
-        this.hello = hello;
+    /**
+     * The first stream: the hello for a migration of {@code g} under {@code cfg}, then the
+     * receiver's accept with the resume token. A loss here is not resumed.
+     */
+    Accept open(EngineConfig cfg, PageGeometry g) throws MigrationFailure, InterruptedException {
+        Hello.Builder h = Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION).setMigrationId(cfg.migrationId())
+                .setPageSize(g.pageSize()).setPageCount(g.pages()).setDigest(cfg.digest().toProto())
+                .addEncodings(PageEncoding.RAW).addEncodings(PageEncoding.ZERO).setMaxBatchPages(cfg.batchPages())
+                .setStreamIndex(0).setStreamCount(1);
+        this.hello = (cfg.xbzrle() ? h.addEncodings(PageEncoding.XBZRLE) : h).build();
         ReceiverMessage reply;
         try {
             channel.open();
@@ -195,7 +206,8 @@ final class ResumingLink implements AckWindow.Replies {
                             + (reply.hasAccept() ? " of image state " + reply.getAccept().getImageState() : ""));
                 }
                 long lacking = reconcile(deadline);
-                // the receiver takes batches only after a mark on each stream (its iteration starts over)
+                // Ordering rule (docs/design.md): the mark before any batch on the new stream; the
+                // receiver starts its iteration count over with each stream.
                 channel.send(mark);
                 reconnects++;
                 listener.message("resumed after " + attempt + " attempt(s) in " + (System.nanoTime() - start) / 1_000_000
@@ -225,8 +237,9 @@ final class ResumingLink implements AckWindow.Replies {
      * @return the pages the receiver lacks, now dirty again
      */
     private long reconcile(long deadline) throws ChannelException, MigrationFailure, InterruptedException {
-        // Before the table: a batch recorded under the old stream's numbering must not meet the
-        // new stream's acknowledgements, and the table settles every page those batches carried.
+        // Ordering rule (docs/design.md): forget before the table. A batch numbered on the old
+        // stream must not meet the new stream's acknowledgements, and the table then settles every
+        // page those batches carried.
         forgetStream.run();
         reconciler.begin();
         while (true) {

@@ -21,7 +21,9 @@ final class SourceControl {
 
     /** Stops the writer for stop-and-copy. {@link MemorySource} declares Exception. */
     void pause() throws Exception {
-        paused = true; // before pause(): one that fails half-way (SIGSTOP sent) must still be undone
+        // Ordering rule (docs/design.md): marked before pause(), since one that fails half-way
+        // (SIGSTOP sent) must still be undone.
+        paused = true;
         source.pause();
     }
 

@@ -50,7 +50,8 @@ class PolicyTest {
         try (Loopback rx = new Loopback(dir);
              SyntheticWorkload w = Configs.workload(WorkloadPattern.UNIFORM, 256, 1, 0, 1)) {
             EngineConfig cfg = Configs.fixed(Mode.DIGEST, false, 3).toBuilder()
-                    .onNoConvergence(EngineConfig.OnNoConvergence.ABORT).afterSuccess(EngineConfig.AfterSuccess.STAY_PAUSED).build();
+                    .onNoConvergence(EngineConfig.OnNoConvergence.ABORT)
+                    .afterSuccess(EngineConfig.AfterSuccess.STAY_PAUSED).build();
             Loopback.Run r = rx.migrate(w, cfg, EngineListener.NONE);
             assertNotNull(r.failure());
             assertTrue(r.failure().getMessage().contains("did not converge"), r.failure().getMessage());
@@ -66,7 +67,8 @@ class PolicyTest {
         try (Loopback rx = new Loopback(dir);
              SyntheticWorkload w = Configs.workload(WorkloadPattern.UNIFORM, 256, 1, 0, 1)) {
             EngineConfig cfg = Configs.fixed(Mode.DIGEST, false, 2).toBuilder()
-                    .onNoConvergence(EngineConfig.OnNoConvergence.FORCE).afterSuccess(EngineConfig.AfterSuccess.CONTINUE).build();
+                    .onNoConvergence(EngineConfig.OnNoConvergence.FORCE)
+                    .afterSuccess(EngineConfig.AfterSuccess.CONTINUE).build();
             Loopback.Run r = rx.migrate(w, cfg, EngineListener.NONE);
             assertNull(r.failure());
             assertFalse(w.paused(), "continued after success");

@@ -85,10 +85,10 @@ class ResumeTest {
                 }
             };
             MigrationFailure f;
+            EngineConfig cfg = Configs.fixed(Mode.DIGEST, false, 3).toBuilder().batchPages(BATCH).window(WINDOW).build();
             try (MigrationChannel ch = MigrationChannel.connect(proxy.address(), ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
                 f = assertThrows(MigrationFailure.class,
-                        () -> new PrecopyLoop(w, Configs.fixed(Mode.DIGEST, false, 3).toBuilder().batchPages(BATCH).window(WINDOW).build(), ch,
-                                unreachable, Duration.ofSeconds(1)).run());
+                        () -> new PrecopyLoop(w, cfg, ch, unreachable, Duration.ofSeconds(1)).run());
             }
             assertTrue(f.getMessage().contains("could not resume within --resume-timeout 1s"), f.getMessage());
             assertFalse(w.paused(), "the source keeps running");
