@@ -12,9 +12,10 @@ import tern.proto.Verdict;
 import tern.sender.source.MemorySource;
 
 /**
- * The end of a migration, with the source paused: passes until nothing is dirty
- * ({@link #settle}, the one extra-pass loop), then the source's root to the receiver and its
- * resync rounds until its verdict ({@link #complete}). Runs on the engine thread.
+ * The end of a migration, with the source paused: the stop-and-copy pass, then the source's root
+ * to the receiver and its resync rounds until its verdict ({@link #complete}). The stop-and-copy
+ * pass, each resync round and the resend after a resume during completion all pass until nothing
+ * is dirty through one loop, {@link #settle}. Runs on the engine thread.
  */
 final class Completion {
     /** Passes after the first that may resend pages whose acknowledgements disagreed, before giving up. */
@@ -60,7 +61,7 @@ final class Completion {
      * paused only an acknowledgement that disagrees (invariant 3) leaves a page dirty after a
      * pass (a resume starts the pass over), so this ends, or the receiver keeps disagreeing.
      */
-    void settle() throws MigrationFailure, InterruptedException {
+    private void settle() throws MigrationFailure, InterruptedException {
         for (int extra = 0; ; extra++) {
             loop.pass(true);
             if (state.bitmap.nextSetBit(0) < 0) {
@@ -86,10 +87,10 @@ final class Completion {
                         .setRootDigest(root).setLastSequence(window.lastSequence())).build());
                 return link.take();
             });
-            if (reply.hasVerdict() && !reply.getVerdict().getOk()) {
-                throw new MigrationFailure("receiver refused completion: " + reply.getVerdict().getReason());
-            }
             if (reply.hasVerdict()) {
+                if (!reply.getVerdict().getOk()) {
+                    throw new MigrationFailure("receiver refused completion: " + reply.getVerdict().getReason());
+                }
                 return reply.getVerdict();
             }
             if (!reply.hasResync() || round == MAX_RESYNC_ROUNDS) {

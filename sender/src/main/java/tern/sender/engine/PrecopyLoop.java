@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import tern.common.digest.PageDigest;
 import tern.common.digest.RootDigest;
-import tern.common.page.PageBitmap;
 import tern.common.page.PageGeometry;
 import tern.common.page.ZeroPage;
 import tern.common.stats.IterationStats;
@@ -51,9 +50,6 @@ public final class PrecopyLoop {
     private final ByteBuffer scratch;
     private final ZeroPage zeroPage;
     private final PageState state;
-    private final PageBitmap bitmap;
-    private final SentPages sent;
-    private final XbzrleCache cache;
     private final XbzrleCodec codec;
     private final PageBatchEncoder encoder;
     private final BandwidthLimiter limiter;
@@ -94,9 +90,6 @@ public final class PrecopyLoop {
         // A scan source needs the sent digests to find dirty pages, whatever --audit says; so does
         // a resume, to tell which pages the receiver's table shows missing.
         this.state = PageState.forNewImage(g, cfg, hashes() || resumes, resumes);
-        this.bitmap = state.bitmap;
-        this.sent = state.sent;
-        this.cache = state.cache;
         this.codec = cfg.xbzrle() ? new XbzrleCodec(pageSize) : null;
         this.encoder = new PageBatchEncoder(cfg.batchPages(), pageSize);
         this.limiter = new BandwidthLimiter(cfg.bandwidthBytesPerSecond());
@@ -121,7 +114,7 @@ public final class PrecopyLoop {
             if (log != null) {
                 log.reset(); // ordering rule (docs/design.md): before the first read, so every later store is logged
             }
-            bitmap.setAll();
+            state.bitmap.setAll();
             Phase next = Phase.BULK;
             long pagesDirty = pages;
             Double dirtyRate = null;
@@ -140,7 +133,7 @@ public final class PrecopyLoop {
                 IterationStats done = endIteration();
                 fetch();
                 long now = System.nanoTime();
-                pagesDirty = bitmap.cardinality();
+                pagesDirty = state.bitmap.cardinality();
                 dirtyRate = pagesDirty / Math.max(1e-9, (now - lastFetch) / 1e9);
                 lastFetch = now;
                 Decision d = decide(pagesDirty, done, now - start);
@@ -158,7 +151,7 @@ public final class PrecopyLoop {
                 pausedAt = System.nanoTime();
                 control.pause();
                 fetch(); // ordering rule (docs/design.md): the final sync, after the pause, holds every store up to it
-                pagesDirty = bitmap.cardinality();
+                pagesDirty = state.bitmap.cardinality();
                 next = Phase.STOP_AND_COPY;
             }
             long verifyStart = System.nanoTime();
@@ -216,7 +209,7 @@ public final class PrecopyLoop {
      */
     void pass(boolean drain) throws MigrationFailure, InterruptedException {
         link.repeatOnResume(() -> {
-            for (int p = bitmap.nextSetBit(0); p >= 0; p = bitmap.nextSetBit(p + 1)) {
+            for (int p = state.bitmap.nextSetBit(0); p >= 0; p = state.bitmap.nextSetBit(p + 1)) {
                 capture(p);
             }
             flush();
@@ -240,9 +233,9 @@ public final class PrecopyLoop {
         source.afterCapture(p);
         boolean resend = state.takeResendMark(p);
         boolean same = false;
-        if (sent != null) {
+        if (state.sent != null) {
             digest.digest(scratch, current, 0);
-            same = sent.digests.matches(p, current, 0);
+            same = state.sent.digests.matches(p, current, 0);
         }
         if (same) {
             if (phase != Phase.BULK) {
@@ -254,22 +247,22 @@ public final class PrecopyLoop {
                 // Invariant 3: skipped because its bytes equal the latest version sent. If that version
                 // is still in flight the skip is provisional: its acknowledgement settles it (AckWindow).
                 it.skipped++;
-                bitmap.clear(p);
+                state.bitmap.clear(p);
                 return;
             }
-        } else if (sent != null) {
+        } else if (state.sent != null) {
             it.oraclePages++;
         }
         encode(p);
         if (resend) {
             it.resent++;
         }
-        if (sent != null) {
+        if (state.sent != null) {
             // Ordering rule (docs/design.md): recorded as carried by the batch being filled, which
             // flush() sends as window.nextSequence(): no batch takes a sequence before it, and a
             // resume drops this batch and restarts the numbering together, after which the
             // receiver's table settles this record.
-            sent.sent(p, current, 0, window.nextSequence());
+            state.sent.sent(p, current, 0, window.nextSequence());
         }
         if (encoder.full()) {
             flush();
@@ -279,18 +272,18 @@ public final class PrecopyLoop {
     private void encode(int p) {
         if (zeroPage.isZero(scratch)) {
             it.zero++;
-            if (cache != null) {
-                cache.invalidate(p);
+            if (state.cache != null) {
+                state.cache.invalidate(p);
             }
             add(p, PageEncoding.ZERO, 0);
             return;
         }
         // XBZRLE from iteration 2 on, as QEMU: the bulk pass has no earlier version to delta against.
-        if (cache != null && iteration >= 2) {
-            ByteBuffer old = cache.get(p);
+        if (state.cache != null && iteration >= 2) {
+            ByteBuffer old = state.cache.get(p);
             if (old != null) {
                 int n = codec.encode(old, scratch, encoder.payloadArray(), encoder.payloadOffset(), pageSize);
-                cache.put(p, scratch);
+                state.cache.put(p, scratch);
                 if (n >= 0) {
                     it.xbzrleHits++;
                     add(p, PageEncoding.XBZRLE, n);
@@ -299,7 +292,7 @@ public final class PrecopyLoop {
                 it.xbzrleOverflows++;
             } else {
                 it.xbzrleMisses++;
-                cache.put(p, scratch);
+                state.cache.put(p, scratch);
             }
         }
         encoder.payloadTail().put(scratch);
@@ -329,7 +322,7 @@ public final class PrecopyLoop {
         // send leaves both as they were.
         window.add(seq, encoder.pageIndexes(), encoder.count());
         for (int i = 0; i < encoder.count(); i++) {
-            bitmap.clear(encoder.page(i));
+            state.bitmap.clear(encoder.page(i));
         }
         encoder.reset();
         listener.batchSent(iteration, it.sent, it.skipped, it.pagesDirty, it.wireBytes());
@@ -339,15 +332,15 @@ public final class PrecopyLoop {
     /** ORs what was dirtied since the last fetch into the bitmap. */
     private void fetch() {
         if (log != null) {
-            log.fetch(bitmap, cfg.mode() == Mode.SYNC_CLEAR);
+            log.fetch(state.bitmap, cfg.mode() == Mode.SYNC_CLEAR);
             return;
         }
         // No dirty log: the fetch is a digest scan (docs/design.md); a page is dirty when its digest
         // differs from the latest version sent.
         for (int p = 0; p < pages; p++) {
             digest.digest(source.page(p), current, 0);
-            if (!sent.digests.matches(p, current, 0)) {
-                bitmap.set(p);
+            if (!state.sent.digests.matches(p, current, 0)) {
+                state.bitmap.set(p);
             }
         }
     }

@@ -20,9 +20,9 @@ import tern.sender.transport.WireMeter;
 
 /**
  * The migration's stream to the receiver, kept across lost connections. It owns the
- * {@link MigrationChannel}, the resume token from the receiver's accept, the back-off between
- * reconnection attempts, the resuming hello and the hand-off of the receiver's digest table to
- * the {@link TableReconciler}. The source keeps running while it reconnects.
+ * {@link MigrationChannel}, the hello and the resume token the receiver's accept gives back, the
+ * back-off between reconnection attempts, the resuming hello, and the hand-off of the receiver's
+ * digest table to the {@link TableReconciler}. The source keeps running while it reconnects.
  *
  * <p><b>How a resume is signalled.</b> {@link #send}, {@link #take} and {@link #poll} either do
  * their work on the current stream, or, when the connection is lost and --resume-timeout allows,
@@ -39,6 +39,7 @@ import tern.sender.transport.WireMeter;
  * a refusal, the timeout spent) is a {@link MigrationFailure}.
  */
 final class ResumingLink implements AckWindow.Replies {
+    /** The version of migration.proto's exchange this sender speaks. */
     static final int PROTOCOL_VERSION = 1;
 
     /** A piece of the migration that starts over when the link resumes. */
