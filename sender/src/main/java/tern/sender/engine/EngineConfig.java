@@ -39,14 +39,9 @@ public record EngineConfig(
         }
     }
 
-    /** The defaults ({@link #defaults()}), to change by name. */
+    /** The defaults, to change by name. */
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** The seed's set-up where it has one, sane values elsewhere. */
-    public static EngineConfig defaults() {
-        return builder().build();
     }
 
     /** This configuration, to change by name. */
@@ -63,7 +58,10 @@ public record EngineConfig(
         return mode == Mode.DIGEST || audit;
     }
 
-    /** Starts from the defaults; {@link #build()} checks the values (the record's constructor). */
+    /**
+     * Starts from the defaults: the seed's set-up where it has one, sane values elsewhere.
+     * {@link #build()} checks the values (the record's constructor).
+     */
     public static final class Builder {
         private String migrationId = "tern-" + Long.toHexString(System.nanoTime());
         private Mode mode = Mode.DIGEST;

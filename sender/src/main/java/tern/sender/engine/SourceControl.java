@@ -5,7 +5,8 @@ import tern.sender.source.MemorySource;
 /**
  * The source's pause and what becomes of it: after a failure the workload runs on; after
  * success, as --after-success says. So a migration never leaves a workload frozen, and never
- * leaves two copies running (stay-paused is the default).
+ * leaves two copies running (stay-paused is the default). {@link MemorySource}'s pause, resume and
+ * terminate declare Exception, and so do {@link #pause} and {@link #succeeded}.
  */
 final class SourceControl {
     private final MemorySource source;
@@ -19,7 +20,7 @@ final class SourceControl {
         this.listener = listener;
     }
 
-    /** Stops the writer for stop-and-copy. {@link MemorySource} declares Exception. */
+    /** Stops the writer for stop-and-copy. */
     void pause() throws Exception {
         // Ordering rule (docs/design.md): marked before pause(), since one that fails half-way
         // (SIGSTOP sent) must still be undone.
