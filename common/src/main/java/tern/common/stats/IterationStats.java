@@ -1,10 +1,13 @@
 package tern.common.stats;
 
+import java.util.Objects;
+
 /**
  * Figures of one iteration, each counted by the code path that did the work (invariant 5).
  * {@code reconnects} counts the resumes after a lost connection during the iteration, and
  * {@code pagesResent} the pages sent again because a resume showed the receiver lacked them.
  * A null count was not measured ({@code --audit off}, or a workload that cannot tell the causes apart).
+ * Built by name ({@link #builder()}); a new figure is a component, its builder setter and its JSON key here.
  */
 public record IterationStats(
         int iteration,
@@ -29,10 +32,19 @@ public record IterationStats(
         int reconnects,
         long pagesResent) {
 
+    public IterationStats {
+        Objects.requireNonNull(phase, "phase");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
     public Double falseDirtyShare() {
         return pagesFalseDirty == null || pagesDirty == 0 ? null : (double) pagesFalseDirty / pagesDirty;
     }
 
+    /** The stats file's keys, in this order (documented; scripts and tests read them). */
     public Json toJson() {
         return Json.object()
                 .put("type", "iteration")
@@ -58,5 +70,66 @@ public record IterationStats(
                 .put("dirty_rate", dirtyRate)
                 .put("reconnects", reconnects)
                 .put("pages_resent", pagesResent);
+    }
+
+    /**
+     * Each figure by name, so two counts of one type cannot be swapped unseen. A count not set is
+     * 0; a nullable figure not set is unknown.
+     */
+    public static final class Builder {
+        private int iteration;
+        private String phase;
+        private long pagesDirty;
+        private Long pagesFalseDirty;
+        private Long falseDirtyBeforeRead;
+        private Long falseDirtySilent;
+        private long pagesSent;
+        private long pagesSkipped;
+        private long pagesZero;
+        private long xbzrleHits;
+        private long xbzrleMisses;
+        private long xbzrleOverflows;
+        private long payloadBytes;
+        private long oraclePages;
+        private long ackMismatches;
+        private long bytesOnWire;
+        private long ackBytes;
+        private long durationMs;
+        private Double dirtyRate;
+        private int reconnects;
+        private long pagesResent;
+
+        private Builder() {
+        }
+
+        public Builder iteration(int v) { iteration = v; return this; }
+        public Builder phase(String v) { phase = v; return this; }
+        public Builder pagesDirty(long v) { pagesDirty = v; return this; }
+        public Builder pagesFalseDirty(Long v) { pagesFalseDirty = v; return this; }
+        public Builder falseDirtyBeforeRead(Long v) { falseDirtyBeforeRead = v; return this; }
+        public Builder falseDirtySilent(Long v) { falseDirtySilent = v; return this; }
+        public Builder pagesSent(long v) { pagesSent = v; return this; }
+        public Builder pagesSkipped(long v) { pagesSkipped = v; return this; }
+        public Builder pagesZero(long v) { pagesZero = v; return this; }
+        public Builder xbzrleHits(long v) { xbzrleHits = v; return this; }
+        public Builder xbzrleMisses(long v) { xbzrleMisses = v; return this; }
+        public Builder xbzrleOverflows(long v) { xbzrleOverflows = v; return this; }
+        public Builder payloadBytes(long v) { payloadBytes = v; return this; }
+        public Builder oraclePages(long v) { oraclePages = v; return this; }
+        public Builder ackMismatches(long v) { ackMismatches = v; return this; }
+        public Builder bytesOnWire(long v) { bytesOnWire = v; return this; }
+        public Builder ackBytes(long v) { ackBytes = v; return this; }
+        public Builder durationMs(long v) { durationMs = v; return this; }
+        public Builder dirtyRate(Double v) { dirtyRate = v; return this; }
+        public Builder reconnects(int v) { reconnects = v; return this; }
+        public Builder pagesResent(long v) { pagesResent = v; return this; }
+
+        public IterationStats build() {
+            // the one positional call: in the order of the components declared above
+            return new IterationStats(iteration, phase, pagesDirty, pagesFalseDirty, falseDirtyBeforeRead,
+                    falseDirtySilent, pagesSent, pagesSkipped, pagesZero, xbzrleHits, xbzrleMisses, xbzrleOverflows,
+                    payloadBytes, oraclePages, ackMismatches, bytesOnWire, ackBytes, durationMs, dirtyRate, reconnects,
+                    pagesResent);
+        }
     }
 }

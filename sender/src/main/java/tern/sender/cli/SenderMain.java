@@ -324,8 +324,10 @@ public final class SenderMain implements Callable<Integer> {
             after = EngineConfig.AfterSuccess.STAY_PAUSED; // the source is ended (kill) only once its device state moved
         }
         String id = migrationId != null ? migrationId : "tern-" + Long.toHexString(System.currentTimeMillis());
-        return new EngineConfig(id, m, d, auditOn, xbzrle, xbzrleCache, batchPages, window, bw, downtimeLimit,
-                maxIterations, maxTime, onc, after);
+        return EngineConfig.builder().migrationId(id).mode(m).digest(d).audit(auditOn).xbzrle(xbzrle)
+                .xbzrleCacheBytes(xbzrleCache).batchPages(batchPages).window(window).bandwidthBytesPerSecond(bw)
+                .downtimeLimit(downtimeLimit).maxIterations(maxIterations).maxTime(maxTime).onNoConvergence(onc)
+                .afterSuccess(after).build();
     }
 
     private MemorySource openSource(EngineConfig cfg) throws Exception {

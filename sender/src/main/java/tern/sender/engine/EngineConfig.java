@@ -3,7 +3,7 @@ package tern.sender.engine;
 import java.time.Duration;
 import tern.common.digest.DigestKind;
 
-/** Everything the pre-copy loop is told; the CLI and tests build it. */
+/** Everything the pre-copy loop is told; the CLI and tests build it by name ({@link #builder()}). */
 public record EngineConfig(
         String migrationId,
         Mode mode,
@@ -39,50 +39,66 @@ public record EngineConfig(
         }
     }
 
-    /** The seed's set-up where it has one, sane values elsewhere. */
-    public static EngineConfig defaults() {
-        return new EngineConfig("tern-" + Long.toHexString(System.nanoTime()), Mode.DIGEST, DigestKind.SHA256, true,
-                false, 64L << 20, 64, 16, 0, Duration.ofMillis(300), 30, null, OnNoConvergence.FORCE,
-                AfterSuccess.STAY_PAUSED);
+    /** The defaults, to change by name. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public EngineConfig withMode(Mode m) {
-        return new EngineConfig(migrationId, m, digest, audit, xbzrle, xbzrleCacheBytes, batchPages, window,
-                bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);
-    }
-
-    public EngineConfig withXbzrle(boolean on) {
-        return new EngineConfig(migrationId, mode, digest, audit, on, xbzrleCacheBytes, batchPages, window,
-                bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);
-    }
-
-    public EngineConfig withIterations(int max, Duration downtime) {
-        return new EngineConfig(migrationId, mode, digest, audit, xbzrle, xbzrleCacheBytes, batchPages, window,
-                bandwidthBytesPerSecond, downtime, max, maxTime, onNoConvergence, afterSuccess);
-    }
-
-    public EngineConfig withDigest(DigestKind d, boolean auditOn) {
-        return new EngineConfig(migrationId, mode, d, auditOn, xbzrle, xbzrleCacheBytes, batchPages, window,
-                bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);
-    }
-
-    public EngineConfig withBandwidth(long bytesPerSecond) {
-        return new EngineConfig(migrationId, mode, digest, audit, xbzrle, xbzrleCacheBytes, batchPages, window,
-                bytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);
-    }
-
-    public EngineConfig withPolicy(OnNoConvergence onc, AfterSuccess after) {
-        return new EngineConfig(migrationId, mode, digest, audit, xbzrle, xbzrleCacheBytes, batchPages, window,
-                bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onc, after);
-    }
-
-    public EngineConfig withBatch(int pages, int windowBatches) {
-        return new EngineConfig(migrationId, mode, digest, audit, xbzrle, xbzrleCacheBytes, pages, windowBatches,
-                bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);
+    /** This configuration, to change by name. */
+    public Builder toBuilder() {
+        return new Builder().migrationId(migrationId).mode(mode).digest(digest).audit(audit).xbzrle(xbzrle)
+                .xbzrleCacheBytes(xbzrleCacheBytes).batchPages(batchPages).window(window)
+                .bandwidthBytesPerSecond(bandwidthBytesPerSecond).downtimeLimit(downtimeLimit)
+                .maxIterations(maxIterations).maxTime(maxTime).onNoConvergence(onNoConvergence)
+                .afterSuccess(afterSuccess);
     }
 
     /** Whether pages are hashed: always in digest mode, else only to count false dirty pages. */
     boolean hashes() {
         return mode == Mode.DIGEST || audit;
+    }
+
+    /**
+     * Starts from the defaults: the seed's set-up where it has one, sane values elsewhere.
+     * {@link #build()} checks the values (the record's constructor).
+     */
+    public static final class Builder {
+        private String migrationId = "tern-" + Long.toHexString(System.nanoTime());
+        private Mode mode = Mode.DIGEST;
+        private DigestKind digest = DigestKind.SHA256;
+        private boolean audit = true;
+        private boolean xbzrle;
+        private long xbzrleCacheBytes = 64L << 20;
+        private int batchPages = 64;
+        private int window = 16;
+        private long bandwidthBytesPerSecond; // 0: no cap
+        private Duration downtimeLimit = Duration.ofMillis(300);
+        private int maxIterations = 30;
+        private Duration maxTime; // null: no limit
+        private OnNoConvergence onNoConvergence = OnNoConvergence.FORCE;
+        private AfterSuccess afterSuccess = AfterSuccess.STAY_PAUSED;
+
+        private Builder() {
+        }
+
+        public Builder migrationId(String v) { migrationId = v; return this; }
+        public Builder mode(Mode v) { mode = v; return this; }
+        public Builder digest(DigestKind v) { digest = v; return this; }
+        public Builder audit(boolean v) { audit = v; return this; }
+        public Builder xbzrle(boolean v) { xbzrle = v; return this; }
+        public Builder xbzrleCacheBytes(long v) { xbzrleCacheBytes = v; return this; }
+        public Builder batchPages(int v) { batchPages = v; return this; }
+        public Builder window(int v) { window = v; return this; }
+        public Builder bandwidthBytesPerSecond(long v) { bandwidthBytesPerSecond = v; return this; }
+        public Builder downtimeLimit(Duration v) { downtimeLimit = v; return this; }
+        public Builder maxIterations(int v) { maxIterations = v; return this; }
+        public Builder maxTime(Duration v) { maxTime = v; return this; }
+        public Builder onNoConvergence(OnNoConvergence v) { onNoConvergence = v; return this; }
+        public Builder afterSuccess(AfterSuccess v) { afterSuccess = v; return this; }
+
+        public EngineConfig build() {
+            return new EngineConfig(migrationId, mode, digest, audit, xbzrle, xbzrleCacheBytes, batchPages, window,
+                    bandwidthBytesPerSecond, downtimeLimit, maxIterations, maxTime, onNoConvergence, afterSuccess);
+        }
     }
 }

@@ -1,12 +1,17 @@
 package tern.sender.engine;
 
 import tern.common.stats.IterationStats;
+import tern.proto.Phase;
 
-/** The counts of the iteration in progress; each is bumped by the code path that did the work. */
+/**
+ * The counts of the iteration in progress, one instance per iteration; each is bumped by the
+ * code path that did the work. Bytes on the wire, acknowledgement bytes and reconnects are the
+ * link's own counts, taken as their growth over the iteration. A new figure is a field here and
+ * its line in {@link #finish}, plus its component in {@link IterationStats}.
+ */
 final class IterationCounters {
-    int iteration;
-    String phase;
-    long pagesDirty;
+    final int iteration;
+    final long pagesDirty;
     long falseDirty;
     long falseDirtyBeforeRead;
     long falseDirtySilent;
@@ -19,38 +24,79 @@ final class IterationCounters {
     long payloadBytes;
     long oraclePages;
     long ackMismatches;
-    int reconnects;
     long resent;
-    long startNanos;
-    long wireStart;
-    long ackStart;
-    Double dirtyRate;
+    private final String phase;
+    private final Double dirtyRate;
+    private final ResumingLink link;
+    private final long startNanos = System.nanoTime();
+    private final long wireStart;
+    private final long ackStart;
+    private final int reconnectsStart;
 
-    void start(int iteration, String phase, long pagesDirty, Double dirtyRate, long wire, long acks) {
+    IterationCounters(int iteration, Phase phase, long pagesDirty, Double dirtyRate, ResumingLink link) {
         this.iteration = iteration;
-        this.phase = phase;
+        this.phase = phaseName(phase);
         this.pagesDirty = pagesDirty;
         this.dirtyRate = dirtyRate;
-        falseDirty = falseDirtyBeforeRead = falseDirtySilent = 0;
-        sent = skipped = zero = xbzrleHits = xbzrleMisses = xbzrleOverflows = 0;
-        payloadBytes = oraclePages = ackMismatches = resent = 0;
-        reconnects = 0;
-        startNanos = System.nanoTime();
-        wireStart = wire;
-        ackStart = acks;
+        this.link = link;
+        this.wireStart = link.meter().outbound();
+        this.ackStart = link.meter().inbound();
+        this.reconnectsStart = link.reconnects();
+    }
+
+    /** A false dirty page, by its cause where the workload tells them apart. */
+    void falseDirty(boolean silentStore) {
+        falseDirty++;
+        if (silentStore) {
+            falseDirtySilent++;
+        } else {
+            falseDirtyBeforeRead++;
+        }
+    }
+
+    /** Wire bytes sent since the iteration began. */
+    long wireBytes() {
+        return link.meter().outbound() - wireStart;
     }
 
     /**
      * @param hashed  false dirty pages were counted (digest mode, or --audit on)
      * @param causes  the workload tells the two causes apart
      */
-    IterationStats finish(long wire, long acks, boolean hashed, boolean causes) {
-        return new IterationStats(iteration, phase, pagesDirty,
-                hashed ? falseDirty : null,
-                hashed && causes ? falseDirtyBeforeRead : null,
-                hashed && causes ? falseDirtySilent : null,
-                sent, skipped, zero, xbzrleHits, xbzrleMisses, xbzrleOverflows, payloadBytes,
-                oraclePages, ackMismatches, wire - wireStart, acks - ackStart,
-                (System.nanoTime() - startNanos) / 1_000_000, dirtyRate, reconnects, resent);
+    IterationStats finish(boolean hashed, boolean causes) {
+        return IterationStats.builder()
+                .iteration(iteration)
+                .phase(phase)
+                .pagesDirty(pagesDirty)
+                .pagesFalseDirty(hashed ? falseDirty : null)
+                .falseDirtyBeforeRead(hashed && causes ? falseDirtyBeforeRead : null)
+                .falseDirtySilent(hashed && causes ? falseDirtySilent : null)
+                .pagesSent(sent)
+                .pagesSkipped(skipped)
+                .pagesZero(zero)
+                .xbzrleHits(xbzrleHits)
+                .xbzrleMisses(xbzrleMisses)
+                .xbzrleOverflows(xbzrleOverflows)
+                .payloadBytes(payloadBytes)
+                .oraclePages(oraclePages)
+                .ackMismatches(ackMismatches)
+                .bytesOnWire(wireBytes())
+                .ackBytes(link.meter().inbound() - ackStart)
+                .durationMs((System.nanoTime() - startNanos) / 1_000_000)
+                .dirtyRate(dirtyRate)
+                .reconnects(link.reconnects() - reconnectsStart)
+                .pagesResent(resent)
+                .build();
+    }
+
+    /** The stats file's name of a phase. */
+    static String phaseName(Phase p) {
+        return switch (p) {
+            case BULK -> "bulk";
+            case ITERATIVE -> "iterative";
+            case STOP_AND_COPY -> "stop-and-copy";
+            case RESYNC -> "resync";
+            default -> p.name();
+        };
     }
 }

@@ -3,7 +3,7 @@ package tern.sender.engine;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** When a page's dirty-log bit is cleared, and what is skipped (DESIGN.md "the three modes"). */
+/** When a page's dirty-log bit is cleared, and what is skipped (docs/design.md, "the three modes"). */
 public enum Mode {
     /** The whole log at each iteration's sync, as QEMU up to 3.x; nothing skipped. */
     SYNC_CLEAR,

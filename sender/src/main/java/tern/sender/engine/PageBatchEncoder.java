@@ -59,6 +59,11 @@ final class PageBatchEncoder implements WireMessage {
         return pages[i];
     }
 
+    /** The pages added, in order: the first {@link #count()} entries; valid until {@link #reset}. */
+    int[] pageIndexes() {
+        return pages;
+    }
+
     int payloadBytes() {
         return bytes;
     }

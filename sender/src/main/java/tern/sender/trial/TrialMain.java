@@ -142,9 +142,12 @@ public final class TrialMain implements Callable<Integer> {
         if (xbzrleCache < pageSize) {
             throw new IllegalArgumentException("--xbzrle-cache " + xbzrleCache + " holds not even one page");
         }
-        EngineConfig engine = new EngineConfig("tern-trial-" + Long.toHexString(System.currentTimeMillis()), Mode.DIGEST,
-                DigestKind.fromCliName(digest), true, false, xbzrleCache, 64, 16, bw, downtimeLimit, maxIterations,
-                maxTime, EngineConfig.OnNoConvergence.FORCE, EngineConfig.AfterSuccess.STAY_PAUSED);
+        EngineConfig engine = EngineConfig.builder().migrationId("tern-trial-" + Long.toHexString(System.currentTimeMillis()))
+                .mode(Mode.DIGEST).digest(DigestKind.fromCliName(digest)).audit(true).xbzrle(false)
+                .xbzrleCacheBytes(xbzrleCache).batchPages(64).window(16).bandwidthBytesPerSecond(bw)
+                .downtimeLimit(downtimeLimit).maxIterations(maxIterations).maxTime(maxTime)
+                .onNoConvergence(EngineConfig.OnNoConvergence.FORCE).afterSuccess(EngineConfig.AfterSuccess.STAY_PAUSED)
+                .build();
         Workloads w = new Workloads(workload, memory, Math.toIntExact(pageSize), Pacing.parse(pacing), dirtyRate,
                 silentFraction, zeroFraction, seed, traceSpeed);
         String dirName = "trial-" + workload.replaceAll("[^A-Za-z0-9._-]", "_");

@@ -45,8 +45,8 @@ public final class TrialRunner {
      */
     public void warmUp() throws Exception {
         Path dir = Files.createDirectories(settings.out());
-        EngineConfig cfg = settings.engine().withMode(Mode.DIGEST).withXbzrle(true).withBandwidth(0)
-                .withIterations(3, Duration.ZERO);
+        EngineConfig cfg = settings.engine().toBuilder().mode(Mode.DIGEST).xbzrle(true).bandwidthBytesPerSecond(0)
+                .maxIterations(3).downtimeLimit(Duration.ZERO).build();
         try (SyntheticWorkload w = new Workloads("mixed", 16L << 20, 4096, new Pacing(false, 0.5), null, 0.5, null, 1, 1)
                 .open().start();
              ReceiverServer rx = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), dir.resolve("warm-up.img"),
@@ -76,11 +76,8 @@ public final class TrialRunner {
     }
 
     private TrialRun runOne(TrialVariant v, Path recordTrace, int index) throws Exception {
-        EngineConfig cfg = settings.engine().withMode(v.mode()).withXbzrle(v.xbzrle());
-        cfg = new EngineConfig(cfg.migrationId() + "-" + v.label(), cfg.mode(), cfg.digest(), cfg.audit(), cfg.xbzrle(),
-                cfg.xbzrleCacheBytes(), cfg.batchPages(), cfg.window(), cfg.bandwidthBytesPerSecond(),
-                cfg.downtimeLimit(), cfg.maxIterations(), cfg.maxTime(), cfg.onNoConvergence(),
-                EngineConfig.AfterSuccess.STAY_PAUSED);
+        EngineConfig cfg = settings.engine().toBuilder().migrationId(settings.engine().migrationId() + "-" + v.label())
+                .mode(v.mode()).xbzrle(v.xbzrle()).afterSuccess(EngineConfig.AfterSuccess.STAY_PAUSED).build();
         Path image = settings.out().resolve("receiver.img");
         TraceRecorder recorder = null;
         ReceiverServer embedded = null;

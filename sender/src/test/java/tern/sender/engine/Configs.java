@@ -19,11 +19,11 @@ final class Configs {
 
     /** Exactly {@code iterations} passes before a forced stop-and-copy: a downtime limit of 0 never converges while pages are dirty. */
     static EngineConfig fixed(Mode mode, boolean xbzrle, int iterations) {
-        return EngineConfig.defaults().withMode(mode).withXbzrle(xbzrle).withIterations(iterations, Duration.ZERO)
-                .withBatch(16, 4);
+        return EngineConfig.builder().mode(mode).xbzrle(xbzrle).maxIterations(iterations).downtimeLimit(Duration.ZERO)
+                .batchPages(16).window(4).build();
     }
 
     static EngineConfig fixed(Mode mode, boolean xbzrle, int iterations, DigestKind digest) {
-        return fixed(mode, xbzrle, iterations).withDigest(digest, true);
+        return fixed(mode, xbzrle, iterations).toBuilder().digest(digest).audit(true).build();
     }
 }

@@ -26,7 +26,7 @@ class FalseDirtyCausesTest {
     private List<IterationStats> run(Mode mode, WorkloadPattern pattern, boolean audit) throws Exception {
         try (Loopback rx = new Loopback(dir);
              SyntheticWorkload w = Configs.workload(pattern, 1024, 1, 0, 9)) {
-            Loopback.Run r = rx.migrate(w, Configs.fixed(mode, false, 4).withDigest(DigestKind.SHA256, audit),
+            Loopback.Run r = rx.migrate(w, Configs.fixed(mode, false, 4).toBuilder().digest(DigestKind.SHA256).audit(audit).build(),
                     EngineListener.NONE);
             assertNull(r.failure(), () -> r.failure().getMessage());
             assertTrue(r.outcome().verified(), r.outcome().reason());

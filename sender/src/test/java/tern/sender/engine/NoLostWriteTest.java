@@ -31,7 +31,8 @@ class NoLostWriteTest {
             for (long bandwidth : new long[] {0, 2L << 20}) {
                 try (Loopback rx = new Loopback(Files.createDirectories(dir.resolve(window + "-" + bandwidth)));
                      SyntheticWorkload w = Configs.workload(WorkloadPattern.HOTSET, 256, 3, 0, 11)) {
-                    EngineConfig cfg = Configs.fixed(mode, false, 3).withBatch(8, window).withBandwidth(bandwidth);
+                    EngineConfig cfg = Configs.fixed(mode, false, 3).toBuilder().batchPages(8).window(window)
+                            .bandwidthBytesPerSecond(bandwidth).build();
                     Loopback.Run run = rx.migrate(new ChasingWriter(w), cfg, EngineListener.NONE);
                     assertNull(run.failure(), () -> "window " + window + ": " + run.failure().getMessage());
                     assertTrue(run.outcome().verified(), run.outcome().reason());
@@ -50,8 +51,8 @@ class NoLostWriteTest {
         try (Loopback rx = new Loopback(dir);
              SyntheticWorkload w = new SyntheticWorkload(WorkloadPattern.MIXED, g, new Pacing(true, 0), 200_000, 0.3, 0.25, 5)
                      .start()) {
-            EngineConfig cfg = EngineConfig.defaults().withMode(mode).withXbzrle(mode == Mode.DIGEST)
-                    .withIterations(5, Duration.ofMillis(5)).withBatch(16, 4);
+            EngineConfig cfg = EngineConfig.builder().mode(mode).xbzrle(mode == Mode.DIGEST)
+                    .maxIterations(5).downtimeLimit(Duration.ofMillis(5)).batchPages(16).window(4).build();
             Loopback.Run run = rx.migrate(w, cfg, EngineListener.NONE);
             assertNull(run.failure(), () -> run.failure().getMessage());
             assertTrue(run.outcome().verified(), run.outcome().reason());

@@ -23,7 +23,7 @@ class PolicyTest {
     void idleSourceConvergesAfterTheBulkPass() throws Exception {
         try (Loopback rx = new Loopback(dir);
              SyntheticWorkload w = Configs.workload(WorkloadPattern.IDLE, 256, 0, 0, 1)) {
-            EngineConfig cfg = EngineConfig.defaults().withIterations(30, Duration.ofMillis(300));
+            EngineConfig cfg = EngineConfig.builder().maxIterations(30).downtimeLimit(Duration.ofMillis(300)).build();
             Loopback.Run r = rx.migrate(w, cfg, EngineListener.NONE);
             assertNull(r.failure());
             assertTrue(r.result().summary().converged());
@@ -49,8 +49,9 @@ class PolicyTest {
     void abortOnNoConvergenceFailsAndLeavesTheSourceRunning() throws Exception {
         try (Loopback rx = new Loopback(dir);
              SyntheticWorkload w = Configs.workload(WorkloadPattern.UNIFORM, 256, 1, 0, 1)) {
-            EngineConfig cfg = Configs.fixed(Mode.DIGEST, false, 3)
-                    .withPolicy(EngineConfig.OnNoConvergence.ABORT, EngineConfig.AfterSuccess.STAY_PAUSED);
+            EngineConfig cfg = Configs.fixed(Mode.DIGEST, false, 3).toBuilder()
+                    .onNoConvergence(EngineConfig.OnNoConvergence.ABORT)
+                    .afterSuccess(EngineConfig.AfterSuccess.STAY_PAUSED).build();
             Loopback.Run r = rx.migrate(w, cfg, EngineListener.NONE);
             assertNotNull(r.failure());
             assertTrue(r.failure().getMessage().contains("did not converge"), r.failure().getMessage());
@@ -65,8 +66,9 @@ class PolicyTest {
     void afterSuccessContinueResumesTheSource() throws Exception {
         try (Loopback rx = new Loopback(dir);
              SyntheticWorkload w = Configs.workload(WorkloadPattern.UNIFORM, 256, 1, 0, 1)) {
-            EngineConfig cfg = Configs.fixed(Mode.DIGEST, false, 2)
-                    .withPolicy(EngineConfig.OnNoConvergence.FORCE, EngineConfig.AfterSuccess.CONTINUE);
+            EngineConfig cfg = Configs.fixed(Mode.DIGEST, false, 2).toBuilder()
+                    .onNoConvergence(EngineConfig.OnNoConvergence.FORCE)
+                    .afterSuccess(EngineConfig.AfterSuccess.CONTINUE).build();
             Loopback.Run r = rx.migrate(w, cfg, EngineListener.NONE);
             assertNull(r.failure());
             assertFalse(w.paused(), "continued after success");

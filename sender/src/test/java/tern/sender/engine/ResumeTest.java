@@ -46,7 +46,8 @@ class ResumeTest {
         try (Loopback rx = new Loopback(dir);
              ResettingProxy proxy = new ResettingProxy(rx.server.port());
              SyntheticWorkload w = Configs.workload(WorkloadPattern.MIXED, 2048, 1.0, 0.5, 11)) {
-            EngineConfig cfg = Configs.fixed(mode, xbzrle, 4).withBatch(BATCH, WINDOW).withDigest(DigestKind.SHA256, audit);
+            EngineConfig cfg = Configs.fixed(mode, xbzrle, 4).toBuilder().batchPages(BATCH).window(WINDOW)
+                    .digest(DigestKind.SHA256).audit(audit).build();
             Resetter resetter = new Resetter(proxy, resets, 25);
             MigrationResult r;
             try (MigrationChannel ch = MigrationChannel.connect(proxy.address(), ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
@@ -67,6 +68,38 @@ class ResumeTest {
         }
     }
 
+    /**
+     * A reset once the stop-and-copy pass is acknowledged, while the completion goes out: the
+     * completion exchange starts over on the new stream (ResumingLink.repeatOnResume) and the
+     * receiver still verifies the image.
+     */
+    @Test
+    void resumesDuringCompletion() throws Exception {
+        try (Loopback rx = new Loopback(dir);
+             ResettingProxy proxy = new ResettingProxy(rx.server.port());
+             SyntheticWorkload w = Configs.workload(WorkloadPattern.MIXED, 1024, 1.0, 0.5, 5)) {
+            Resetter resetter = new Resetter(proxy, 1, Integer.MAX_VALUE) {
+                @Override
+                public void iterationDone(IterationStats s) {
+                    if (s.phase().equals("stop-and-copy")) {
+                        proxy.resetAll();
+                    }
+                }
+            };
+            EngineConfig cfg = Configs.fixed(Mode.DIGEST, true, 3).toBuilder().batchPages(BATCH).window(WINDOW).build();
+            MigrationResult r;
+            try (MigrationChannel ch = MigrationChannel.connect(proxy.address(), ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
+                r = new PrecopyLoop(w, cfg, ch, resetter, Duration.ofSeconds(30)).run();
+            }
+            MigrationOutcome o = rx.server.awaitOutcome();
+            assertTrue(o.verified(), o::reason);
+            assertEquals(1, r.summary().reconnects(), "the one reset, after the last iteration");
+            assertEquals(0, resetter.lacking, "every stop-and-copy batch was acknowledged before the reset");
+            assertEquals(0, r.iterations().stream().mapToInt(IterationStats::reconnects).sum(), "in no iteration");
+            assertArrayEquals(w.snapshot(), rx.imageBytes(), "image differs from the paused source");
+        }
+    }
+
     @Test
     void givesUpAfterTheResumeTimeoutAndLeavesTheSourceRunning() throws Exception {
         try (Loopback rx = new Loopback(dir);
@@ -84,10 +117,10 @@ class ResumeTest {
                 }
             };
             MigrationFailure f;
+            EngineConfig cfg = Configs.fixed(Mode.DIGEST, false, 3).toBuilder().batchPages(BATCH).window(WINDOW).build();
             try (MigrationChannel ch = MigrationChannel.connect(proxy.address(), ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
                 f = assertThrows(MigrationFailure.class,
-                        () -> new PrecopyLoop(w, Configs.fixed(Mode.DIGEST, false, 3).withBatch(BATCH, WINDOW), ch,
-                                unreachable, Duration.ofSeconds(1)).run());
+                        () -> new PrecopyLoop(w, cfg, ch, unreachable, Duration.ofSeconds(1)).run());
             }
             assertTrue(f.getMessage().contains("could not resume within --resume-timeout 1s"), f.getMessage());
             assertFalse(w.paused(), "the source keeps running");
@@ -96,7 +129,7 @@ class ResumeTest {
     }
 
     /** Resets the proxy's connections {@code every} batches after the start or the last resume. */
-    static final class Resetter implements EngineListener {
+    static class Resetter implements EngineListener {
         final ResettingProxy proxy;
         final int resets;
         final int every;

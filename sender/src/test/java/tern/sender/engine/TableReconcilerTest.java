@@ -16,9 +16,10 @@ class TableReconcilerTest {
     static final int LEN = 4;
 
     final SentPages sent = new SentPages(PAGES, LEN);
-    final PageBitmap bitmap = new PageBitmap(PAGES);
     final PageBitmap resend = new PageBitmap(PAGES);
-    final TableReconciler r = new TableReconciler(PAGES, LEN, sent, bitmap, resend, null);
+    final PageState state = new PageState(PAGES, LEN, sent, null, resend);
+    final PageBitmap bitmap = state.bitmap;
+    final TableReconciler r = new TableReconciler(state);
 
     static byte[] digest(int v) {
         return new byte[] {(byte) v, 0, 0, 1};

@@ -19,9 +19,11 @@ final class Trials {
      * when nothing is dirty, so no run's course depends on a measured bandwidth.
      */
     static TrialSettings fixed(String workload, Long memory, double visitsPerPage, int passes, Path out, String runs) {
-        EngineConfig engine = new EngineConfig("test-trial", Mode.DIGEST, DigestKind.SHA256, true, false, 64L << 20,
-                16, 4, 0, Duration.ZERO, passes, null, EngineConfig.OnNoConvergence.FORCE,
-                EngineConfig.AfterSuccess.STAY_PAUSED);
+        EngineConfig engine = EngineConfig.builder().migrationId("test-trial").mode(Mode.DIGEST).digest(DigestKind.SHA256)
+                .audit(true).xbzrle(false).xbzrleCacheBytes(64L << 20).batchPages(16).window(4).bandwidthBytesPerSecond(0)
+                .downtimeLimit(Duration.ZERO).maxIterations(passes).maxTime(null)
+                .onNoConvergence(EngineConfig.OnNoConvergence.FORCE).afterSuccess(EngineConfig.AfterSuccess.STAY_PAUSED)
+                .build();
         Workloads w = new Workloads(workload, memory, 4096, new Pacing(false, visitsPerPage), null, 0.5, null, 7, 1);
         return new TrialSettings(w, engine, TrialVariant.parseList(runs), null, out, null);
     }

@@ -1,0 +1,256 @@
+package tern.sender.engine;
+
+import com.google.protobuf.ByteString;
+import java.time.Duration;
+import tern.common.page.PageGeometry;
+import tern.common.units.Durations;
+import tern.common.wire.ProtoWire;
+import tern.common.wire.WireMessage;
+import tern.proto.Accept;
+import tern.proto.Hello;
+import tern.proto.ImageState;
+import tern.proto.IterationMark;
+import tern.proto.PageEncoding;
+import tern.proto.Phase;
+import tern.proto.ReceiverMessage;
+import tern.proto.SenderMessage;
+import tern.sender.transport.MigrationChannel;
+import tern.sender.transport.MigrationChannel.ChannelException;
+import tern.sender.transport.WireMeter;
+
+/**
+ * The migration's stream to the receiver, kept across lost connections. It owns the
+ * {@link MigrationChannel}, the hello and the resume token the receiver's accept gives back, the
+ * back-off between reconnection attempts, the resuming hello, and the hand-off of the receiver's
+ * digest table to the {@link TableReconciler}. The source keeps running while it reconnects.
+ *
+ * <p><b>How a resume is signalled.</b> {@link #send}, {@link #take} and {@link #poll} either do
+ * their work on the current stream, or, when the connection is lost and --resume-timeout allows,
+ * resume and then throw {@link Resumed}: the operation did not happen, and by then a new stream is
+ * open on which (1) the engine's {@code forgetStream} hook has emptied the {@link AckWindow} and
+ * dropped the batch being filled, (2) the receiver's table has made dirty every page it lacks,
+ * and (3) the current iteration's mark has gone out. {@code Resumed} is checked, so the compiler
+ * lists every method it can leave, and it is caught in exactly one place, {@link #repeatOnResume},
+ * which runs the interrupted step again from its start: each step is written so that starting
+ * over on the new stream is right (a pass starts from page 0, a drain finds nothing in flight,
+ * the completion exchange first resends what the table put back). Steps may nest; a resume
+ * restarts the innermost, the one it interrupted. {@link #announce} never throws it, since the
+ * resume itself re-announces the iteration. A loss that cannot be resumed (no --resume-timeout,
+ * a refusal, the timeout spent) is a {@link MigrationFailure}.
+ */
+final class ResumingLink implements AckWindow.Replies {
+    /** The version of migration.proto's exchange this sender speaks. */
+    static final int PROTOCOL_VERSION = 1;
+
+    /** A piece of the migration that starts over when the link resumes. */
+    @FunctionalInterface
+    interface Step<T> {
+        T run() throws Resumed, MigrationFailure, InterruptedException;
+    }
+
+    private final MigrationChannel channel;
+    /** Null: a lost connection fails the migration. Else how long to keep trying to resume it. */
+    private final Duration resumeTimeout;
+    private final TableReconciler reconciler;
+    private final Runnable forgetStream;
+    private final EngineListener listener;
+    private Hello hello;
+    private ByteString token;
+    private SenderMessage mark;
+    private int reconnects;
+
+    /**
+     * @param resumeTimeout how long to keep reconnecting after a loss, or null to fail at once
+     * @param reconciler    takes the receiver's table after a resume; null when nothing resumes
+     * @param forgetStream  forgets what the lost stream carried (the window, the batch being filled)
+     */
+    ResumingLink(MigrationChannel channel, Duration resumeTimeout, TableReconciler reconciler, Runnable forgetStream,
+                 EngineListener listener) {
+        this.channel = channel;
+        this.resumeTimeout = resumeTimeout;
+        this.reconciler = reconciler;
+        this.forgetStream = forgetStream;
+        this.listener = listener;
+    }
+
+    /**
+     * The first stream: the hello for a migration of {@code g} under {@code cfg}, then the
+     * receiver's accept with the resume token. A loss here is not resumed.
+     */
+    Accept open(EngineConfig cfg, PageGeometry g) throws MigrationFailure, InterruptedException {
+        Hello.Builder h = Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION).setMigrationId(cfg.migrationId())
+                .setPageSize(g.pageSize()).setPageCount(g.pages()).setDigest(cfg.digest().toProto())
+                .addEncodings(PageEncoding.RAW).addEncodings(PageEncoding.ZERO).setMaxBatchPages(cfg.batchPages())
+                .setStreamIndex(0).setStreamCount(1);
+        this.hello = (cfg.xbzrle() ? h.addEncodings(PageEncoding.XBZRLE) : h).build();
+        ReceiverMessage reply;
+        try {
+            channel.open();
+            channel.send(SenderMessage.newBuilder().setHello(hello).build());
+            reply = channel.take();
+        } catch (ChannelException e) {
+            throw new MigrationFailure(e.getMessage(), e);
+        }
+        if (!reply.hasAccept()) {
+            throw new MigrationFailure("receiver answered hello with " + reply.getKindCase() + " instead of accept");
+        }
+        Accept a = reply.getAccept();
+        if (a.getImageState() != ImageState.ZEROED) {
+            throw new MigrationFailure("receiver offers image state " + a.getImageState() + "; this sender starts from a zeroed image only");
+        }
+        token = a.getResumeToken();
+        return a;
+    }
+
+    /**
+     * Makes iteration {@code iteration}'s mark the current one and sends it. Every stream carries
+     * the current mark before its batches: a resume sends it on the new stream, so this never
+     * throws {@link Resumed}.
+     */
+    void announce(int iteration, Phase phase) throws MigrationFailure, InterruptedException {
+        mark = SenderMessage.newBuilder()
+                .setMark(IterationMark.newBuilder().setIteration(iteration).setPhase(phase)).build();
+        try {
+            channel.send(mark);
+        } catch (ChannelException e) {
+            resume(e);
+        }
+    }
+
+    void send(SenderMessage m) throws Resumed, MigrationFailure, InterruptedException {
+        send(new ProtoWire(m));
+    }
+
+    /** Sends {@code m}; it has been written into the transport's buffers when this returns. */
+    void send(WireMessage m) throws Resumed, MigrationFailure, InterruptedException {
+        try {
+            channel.send(m);
+        } catch (ChannelException e) {
+            resume(e);
+            throw new Resumed();
+        }
+    }
+
+    @Override
+    public ReceiverMessage take() throws Resumed, MigrationFailure, InterruptedException {
+        try {
+            return channel.take();
+        } catch (ChannelException e) {
+            resume(e);
+            throw new Resumed();
+        }
+    }
+
+    @Override
+    public ReceiverMessage poll() throws Resumed, MigrationFailure, InterruptedException {
+        try {
+            return channel.poll();
+        } catch (ChannelException e) {
+            resume(e);
+            throw new Resumed();
+        }
+    }
+
+    /** Runs {@code step}; each time the link resumes under it, runs it again from its start. */
+    <T> T repeatOnResume(Step<T> step) throws MigrationFailure, InterruptedException {
+        while (true) {
+            try {
+                return step.run();
+            } catch (Resumed r) {
+                // the one place a resume is caught: the step starts over on the new stream
+            }
+        }
+    }
+
+    /** Resumes so far. */
+    int reconnects() {
+        return reconnects;
+    }
+
+    WireMeter meter() {
+        return channel.meter();
+    }
+
+    /** Half-closes the stream after the verdict. */
+    void finish() {
+        channel.finish();
+    }
+
+    /** Gives up: the receiver ends the migration rather than hold it for a resume. */
+    void abort(String why) {
+        channel.abort(why);
+    }
+
+    /**
+     * The connection was lost: reconnect with back-off, presenting the migration's token, until
+     * the receiver accepts or --resume-timeout runs out; then take its table as the latest version
+     * it holds of every page and announce the current iteration on the new stream.
+     */
+    private void resume(ChannelException cause) throws MigrationFailure, InterruptedException {
+        if (resumeTimeout == null || !cause.resumable()) {
+            throw new MigrationFailure(cause.getMessage());
+        }
+        listener.message("connection lost (" + cause.getMessage() + "); resuming, for up to "
+                + Durations.format(resumeTimeout));
+        long start = System.nanoTime();
+        long deadline = start + resumeTimeout.toNanos();
+        long backoffMs = 50;
+        String last = cause.getMessage();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                channel.reconnect();
+                channel.open();
+                channel.send(SenderMessage.newBuilder().setHello(hello.toBuilder().setResumeToken(token)).build());
+                ReceiverMessage reply = channel.take(Math.max(1, deadline - System.nanoTime()));
+                if (!reply.hasAccept() || reply.getAccept().getImageState() != ImageState.FROM_TABLE) {
+                    throw new MigrationFailure("receiver answered a resuming hello with " + reply.getKindCase()
+                            + (reply.hasAccept() ? " of image state " + reply.getAccept().getImageState() : ""));
+                }
+                long lacking = reconcile(deadline);
+                // Ordering rule (docs/design.md): the mark before any batch on the new stream; the
+                // receiver starts its iteration count over with each stream.
+                channel.send(mark);
+                reconnects++;
+                listener.message("resumed after " + attempt + " attempt(s) in " + (System.nanoTime() - start) / 1_000_000
+                        + " ms (reconnect " + reconnects + "): the receiver lacks " + lacking + " pages sent; resending them");
+                listener.resumed(reconnects, lacking);
+                return;
+            } catch (ChannelException e) {
+                if (!e.resumable()) {
+                    throw new MigrationFailure("could not resume: " + e.getMessage());
+                }
+                last = e.getMessage();
+            }
+            if (System.nanoTime() + backoffMs * 1_000_000 >= deadline) {
+                throw new MigrationFailure("could not resume within --resume-timeout " + Durations.format(resumeTimeout)
+                        + " (" + attempt + " attempts): " + last);
+            }
+            // back-off between connection attempts: a real wait, not a synchronisation
+            Thread.sleep(backoffMs);
+            backoffMs = Math.min(backoffMs * 2, 2_000);
+        }
+    }
+
+    /**
+     * Forgets what the lost stream carried, then reads the receiver's table, in chunks, into the
+     * sender's view ({@link TableReconciler}).
+     *
+     * @return the pages the receiver lacks, now dirty again
+     */
+    private long reconcile(long deadline) throws ChannelException, MigrationFailure, InterruptedException {
+        // Ordering rule (docs/design.md): forget before the table. A batch numbered on the old
+        // stream must not meet the new stream's acknowledgements, and the table then settles every
+        // page those batches carried.
+        forgetStream.run();
+        reconciler.begin();
+        while (true) {
+            ReceiverMessage m = channel.take(Math.max(1, deadline - System.nanoTime()));
+            if (!m.hasTable()) {
+                throw new MigrationFailure("receiver sent " + m.getKindCase() + " instead of its digest table");
+            }
+            if (reconciler.apply(m.getTable())) {
+                return reconciler.lacking();
+            }
+        }
+    }
+}
