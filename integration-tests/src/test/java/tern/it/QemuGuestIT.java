@@ -21,8 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.qmp.QmpClient;
-import tern.sender.qemu.GuestKit;
-import tern.sender.qemu.SerialConsole;
+import tern.lab.qemu.GuestKit;
+import tern.lab.qemu.SerialConsole;
 
 /**
  * A real QEMU guest (TCG) migrated by Tern with sender and receiver as separate processes: the

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 import tern.common.digest.DigestKind;
 import tern.common.digest.DigestTable;
 import tern.it.ItProcess;
-import tern.sender.bench.ProcSampler;
-import tern.sender.bench.SourceFiles;
+import tern.lab.bench.ProcSampler;
+import tern.lab.bench.SourceFiles;
 
 /**
  * Memory overhead of each side per GiB of image: the anonymous memory (RssAnon) a sender and a

@@ -16,15 +16,13 @@ import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
 import tern.common.digest.DigestKind;
+import tern.common.embed.EmbeddedReceiver;
 import tern.common.page.PageGeometry;
 import tern.common.tls.TlsFiles;
 import tern.common.tls.TlsOptions;
 import tern.common.stats.Json;
 import tern.common.units.Converters;
-import tern.receiver.server.MigrationOutcome;
-import tern.receiver.server.ReceiverServer;
-import tern.receiver.session.ReceiverConfig;
-import tern.receiver.session.SessionListener;
+import tern.common.wire.Protocol;
 import tern.sender.engine.EngineConfig;
 import tern.sender.engine.MigrationFailure;
 import tern.sender.engine.MigrationResult;
@@ -35,12 +33,12 @@ import tern.sender.report.StatsFile;
 import tern.sender.report.StatsTable;
 import tern.sender.source.FileSource;
 import tern.sender.source.MemorySource;
-import tern.sender.source.Pacing;
+import tern.sender.workload.Pacing;
 import tern.sender.source.ProcessPauser;
 import tern.sender.source.QemuSource;
 import tern.sender.source.QemuSourceSpec;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
+import tern.sender.workload.SyntheticWorkload;
+import tern.sender.workload.WorkloadPattern;
 import tern.sender.transport.MigrationChannel;
 import tern.sender.workload.Workloads;
 
@@ -190,6 +188,9 @@ public final class SenderMain implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print stack traces with errors.")
     boolean verbose;
 
+    /** With --embedded-receiver: found by {@link #credentials()}, before the source starts. */
+    private EmbeddedReceiver.Provider embeddedReceiver;
+
     public static void main(String[] args) {
         System.exit(Cli.run(new SenderMain(), args));
     }
@@ -199,12 +200,11 @@ public final class SenderMain implements Callable<Integer> {
         EngineConfig cfg = engineConfig();
         ChannelCredentials credentials = credentials();
         try (MemorySource source = openSource(cfg)) {
-            ReceiverServer embedded = null;
+            EmbeddedReceiver embedded = null;
             InetSocketAddress to = target.to;
             try {
                 if (target.embeddedImage != null) {
-                    embedded = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), target.embeddedImage,
-                            ReceiverConfig.defaults(), SessionListener.NONE);
+                    embedded = embeddedReceiver.start(target.embeddedImage);
                     to = InetSocketAddress.createUnresolved("127.0.0.1", embedded.port());
                 }
                 ProgressLine progress = new ProgressLine(System.out, System.console() != null && !quiet);
@@ -214,7 +214,7 @@ public final class SenderMain implements Callable<Integer> {
                             + cfg.digest().cliName());
                 }
                 MigrationResult result;
-                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES,
+                try (MigrationChannel channel = MigrationChannel.connect(to, Protocol.DEFAULT_MAX_MESSAGE_BYTES,
                         keepalive, credentials)) {
                     result = new PrecopyLoop(source, cfg, channel, quiet ? tern.sender.engine.EngineListener.NONE : progress,
                             resumeTimeout).run();
@@ -231,9 +231,9 @@ public final class SenderMain implements Callable<Integer> {
                     StatsTable.print(System.out, result.iterations(), result.summary());
                 }
                 if (embedded != null) {
-                    MigrationOutcome o = embedded.awaitOutcome();
-                    if (!o.verified()) {
-                        throw new MigrationFailure("embedded receiver: " + o.reason());
+                    String failure = embedded.awaitFailure();
+                    if (failure != null) {
+                        throw new MigrationFailure("embedded receiver: " + failure);
                     }
                 }
                 if (source instanceof QemuSource qemu && qemu.spec().handoffUri() != null) {
@@ -251,6 +251,7 @@ public final class SenderMain implements Callable<Integer> {
     /** Checked before the source starts, so a usage error never leaves a workload running. */
     private ChannelCredentials credentials() {
         if (target.embeddedImage != null) {
+            embeddedReceiver = EmbeddedReceiver.provider();
             if (tls.anyGiven()) {
                 throw new IllegalArgumentException("--embedded-receiver runs in this process on loopback;"
                         + " --tls-cert/--tls-key/--tls-ca/--insecure apply to --to");

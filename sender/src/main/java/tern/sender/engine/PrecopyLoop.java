@@ -44,10 +44,10 @@ import tern.sender.transport.WireMeter;
  * channel and applied here, so no page needs a lock.
  */
 public final class PrecopyLoop {
-    static final int PROTOCOL_VERSION = 1;
+    static final int PROTOCOL_VERSION = tern.common.wire.Protocol.PROTOCOL_VERSION;
     /** Stop-and-copy passes that may re-send pages whose acknowledgements disagreed, before giving up. */
     private static final int MAX_FINAL_PASSES = 4;
-    private static final int MAX_RESYNC_ROUNDS = 3;
+    private static final int MAX_RESYNC_ROUNDS = tern.common.wire.Protocol.MAX_RESYNC_ROUNDS;
 
     private final MemorySource source;
     private final EngineConfig cfg;
