@@ -38,7 +38,7 @@ import tern.lab.qemu.SerialConsole;
  */
 class QemuGuestIT {
     private static final long RAM_KIB = 128 * 1024;
-    private static final GuestKit.Workload WORKLOAD = new GuestKit.Workload("mixed", 1024, 32, 0.5, 2);
+    private static final GuestKit.Workload WORKLOAD = new GuestKit.Workload(GuestKit.Pattern.MIXED, 1024, 32, 0.5, 2);
     private static final Duration BOOT = Duration.ofSeconds(120);
     private static final Pattern HB = Pattern.compile("tern-hb seq=(\\d+) stores=(\\d+) .*");
     private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image .*");

@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.VerboseOption;
 import tern.common.stats.Json;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
@@ -95,8 +97,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--keep-logs", description = "Keep the processes' output (images are always deleted).")
     boolean keepLogs;
 
-    @Option(names = "--verbose", description = "Print stack traces with errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     private final Progress progress = new Progress();
     private final List<String> notes = new ArrayList<>();

@@ -13,8 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.CliEnum;
+import tern.common.cli.VerboseOption;
 import tern.common.qmp.QemuMigration;
 import tern.common.qmp.QmpClient;
 import tern.common.qmp.QmpEvent;
@@ -24,6 +27,7 @@ import tern.common.units.ByteSize;
 import tern.common.units.Converters;
 import tern.lab.qemu.GuestKit;
 import tern.lab.qemu.SerialConsole;
+import tern.sender.cli.SwitchoverOptions;
 
 /**
  * The same QEMU guest and workload migrated side by side on loopback: (a) QEMU's own pre-copy,
@@ -38,13 +42,15 @@ public final class QemuTrial implements Callable<Integer> {
     private static final Pattern HB = Pattern.compile("tern-hb seq=(\\d+) .*");
     private static final Pattern LISTENING = Pattern.compile("listening on [0-9.]+:(\\d+), image .*");
 
-    @Option(names = "--patterns", split = ",", defaultValue = "idle,random,silent,mixed",
-            description = "Guest write patterns (default: ${DEFAULT-VALUE}).")
-    List<String> patterns;
+    @Option(names = "--patterns", split = ",", defaultValue = "idle,random,silent,mixed", paramLabel = "PATTERN",
+            converter = GuestKit.Pattern.Names.class, completionCandidates = GuestKit.Pattern.Names.class,
+            description = "Guest write patterns, of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    List<GuestKit.Pattern> patterns;
 
-    @Option(names = "--variants", split = ",", defaultValue = "qemu,qemu-xbzrle,tern,tern-xbzrle",
-            description = "Who migrates (default: ${DEFAULT-VALUE}).")
-    List<String> variants;
+    @Option(names = "--variants", split = ",", defaultValue = "qemu,qemu-xbzrle,tern,tern-xbzrle", paramLabel = "VARIANT",
+            converter = Variant.Names.class, completionCandidates = Variant.Names.class,
+            description = "Who migrates, of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    List<Variant> variants;
 
     @Option(names = "--ram", converter = Converters.Size.class, defaultValue = "524280KiB",
             description = "Guest RAM; QEMU 7.2's TCG pre-copy loses writes when it is a multiple of 256 KiB"
@@ -61,13 +67,9 @@ public final class QemuTrial implements Callable<Integer> {
     @Option(names = "--silent-fraction", defaultValue = "0.5", description = "Silent share for mixed (default: ${DEFAULT-VALUE}).")
     double silentFraction;
 
-    @Option(names = "--bandwidth", converter = Converters.Size.class, defaultValue = "32MiB",
-            description = "Bytes per second for every migration (default: ${DEFAULT-VALUE}).")
-    long bandwidth;
-
-    @Option(names = "--downtime-limit", converter = Converters.Time.class, defaultValue = "300ms",
-            description = "Downtime limit for every migration (default: ${DEFAULT-VALUE}).")
-    Duration downtimeLimit;
+    /** The seed's set-up: 32 MiB/s and a 300 ms downtime limit for every migration. */
+    @Mixin
+    SwitchoverOptions switchover = new SwitchoverOptions("32MiB");
 
     @Option(names = "--max-time", converter = Converters.Time.class, defaultValue = "120s",
             description = "After this a migration is forced to switch over and reported not converged"
@@ -77,10 +79,33 @@ public final class QemuTrial implements Callable<Integer> {
     @Option(names = "--out", description = "Directory for logs and results.json (default: a new temporary one).")
     Path out;
 
+    @Mixin
+    VerboseOption verbose;
+
+    /** Who migrates: QEMU's own pre-copy or Tern, each with or without XBZRLE. */
+    enum Variant {
+        QEMU, QEMU_XBZRLE, TERN, TERN_XBZRLE;
+
+        boolean byQemu() {
+            return this == QEMU || this == QEMU_XBZRLE;
+        }
+
+        boolean xbzrle() {
+            return this == QEMU_XBZRLE || this == TERN_XBZRLE;
+        }
+
+        static final class Names extends CliEnum<Variant> {
+            Names() {
+                super(Variant.class);
+            }
+        }
+    }
+
+    private long bandwidth;
     private Path home;
     private GuestKit kit;
 
-    record Row(String pattern, String variant, long ramKiB, Long totalMs, Long guestDowntimeMs, Long reportedDowntimeMs,
+    record Row(GuestKit.Pattern pattern, Variant variant, long ramKiB, Long totalMs, Long guestDowntimeMs, Long reportedDowntimeMs,
                Long wireBytes, Long iterations, Boolean converged, boolean runsOn, String check, String error) {
     }
 
@@ -94,16 +119,7 @@ public final class QemuTrial implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        for (String v : variants) {
-            if (!List.of("qemu", "qemu-xbzrle", "tern", "tern-xbzrle").contains(v)) {
-                throw new IllegalArgumentException("--variants: unknown '" + v + "' (qemu, qemu-xbzrle, tern, tern-xbzrle)");
-            }
-        }
-        for (String p : patterns) {
-            if (!List.of("idle", "random", "silent", "mixed").contains(p)) {
-                throw new IllegalArgumentException("--patterns: unknown '" + p + "' (idle, random, silent, mixed)");
-            }
-        }
+        bandwidth = switchover.bandwidthBytesPerSecond();
         if (ram % 4096 != 0 || workload >= ram) {
             throw new IllegalArgumentException("--ram must be a multiple of 4 KiB and larger than --workload");
         }
@@ -116,9 +132,9 @@ public final class QemuTrial implements Callable<Integer> {
         System.out.println("logs in " + dir);
         List<Row> rows = new ArrayList<>();
         List<Json> json = new ArrayList<>();
-        for (String pattern : patterns) {
-            for (String variant : variants) {
-                Path runDir = Files.createDirectories(dir.resolve(pattern + "-" + variant));
+        for (GuestKit.Pattern pattern : patterns) {
+            for (Variant variant : variants) {
+                Path runDir = Files.createDirectories(dir.resolve(CliEnum.name(pattern) + "-" + CliEnum.name(variant)));
                 Row r;
                 try {
                     r = run(pattern, variant, runDir);
@@ -137,7 +153,7 @@ public final class QemuTrial implements Callable<Integer> {
         return 0;
     }
 
-    private Row run(String pattern, String variant, Path dir) throws Exception {
+    private Row run(GuestKit.Pattern pattern, Variant variant, Path dir) throws Exception {
         Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "tern-trial-");
         GuestKit.Workload w = new GuestKit.Workload(pattern, rate, (int) (workload >> 20), silentFraction, 10);
         long kib = ram / 1024;
@@ -165,7 +181,7 @@ public final class QemuTrial implements Callable<Integer> {
             dst.addAll(List.of("-qmp", "unix:" + dstObs + ",server=on,wait=off"));
             int incoming = freePort();
             long startMicros = System.currentTimeMillis() * 1000;
-            Migrated migrated = variant.startsWith("qemu")
+            Migrated migrated = variant.byQemu()
                     ? qemuRun(pattern, variant, dir, dst, dstObs, srcCtl, incoming, children, open)
                     : ternRun(pattern, variant, dir, dst, dstObs, srcRam, srcCtl, dstRam, incoming, children, open);
             QmpEvent stop = srcObserver.awaitEvent(e -> e.name().equals("STOP"), Duration.ofSeconds(10));
@@ -197,7 +213,7 @@ public final class QemuTrial implements Callable<Integer> {
     }
 
     /** (a), (b): QEMU's own pre-copy of all RAM, the trial driving both QEMUs through QMP. */
-    private Migrated qemuRun(String pattern, String variant, Path dir, List<String> dst, Path dstObs, Path srcCtlPath, int incoming,
+    private Migrated qemuRun(GuestKit.Pattern pattern, Variant variant, Path dir, List<String> dst, Path dstObs, Path srcCtlPath, int incoming,
                         List<Child> children, List<AutoCloseable> open) throws Exception {
         Path dstCtlPath = dir.resolve("destination-ctl.qmp");
         List<String> cmd = new ArrayList<>(dst);
@@ -209,7 +225,7 @@ public final class QemuTrial implements Callable<Integer> {
         open.add(dstObserver);
         QmpClient srcCtl = QmpClient.connect(srcCtlPath, Duration.ofSeconds(30));
         open.add(srcCtl);
-        boolean xbzrle = variant.endsWith("xbzrle");
+        boolean xbzrle = variant.xbzrle();
         for (QmpClient q : List.of(srcCtl, dstCtl)) {
             QemuMigration.setCapabilities(q, true, "events");
             if (xbzrle) {
@@ -217,7 +233,7 @@ public final class QemuTrial implements Callable<Integer> {
             }
         }
         srcCtl.execute("migrate-set-parameters", Json.object().put("max-bandwidth", bandwidth)
-                .put("downtime-limit", downtimeLimit.toMillis()).put("xbzrle-cache-size", 64L << 20));
+                .put("downtime-limit", switchover.downtimeLimit().toMillis()).put("xbzrle-cache-size", 64L << 20));
         dstCtl.execute("migrate-incoming", Json.object().put("uri", "tcp:127.0.0.1:" + incoming));
         srcCtl.execute("migrate", Json.object().put("uri", "tcp:127.0.0.1:" + incoming));
         QemuMigration.Outcome o = QemuMigration.awaitEnd(srcCtl, maxTime);
@@ -237,7 +253,7 @@ public final class QemuTrial implements Callable<Integer> {
     }
 
     /** (c), (d): Tern moves the RAM file; QEMU moves only device state (x-ignore-shared). */
-    private Migrated ternRun(String pattern, String variant, Path dir, List<String> dst, Path dstObs, Path srcRam, Path srcCtl,
+    private Migrated ternRun(GuestKit.Pattern pattern, Variant variant, Path dir, List<String> dst, Path dstObs, Path srcRam, Path srcCtl,
                         Path dstRam, int incoming, List<Child> children, List<AutoCloseable> open) throws Exception {
         List<String> recv = new ArrayList<>(List.of(home.resolve("bin/tern-receiver").toString(), "--listen", "127.0.0.1:0",
                 "--image", dstRam.toString(), "--qemu-incoming", "tcp:127.0.0.1:" + incoming,
@@ -260,9 +276,9 @@ public final class QemuTrial implements Callable<Integer> {
         Path stats = dir.resolve("stats.jsonl");
         List<String> send = new ArrayList<>(List.of(home.resolve("bin/tern-sender").toString(), "--to", "127.0.0.1:" + m.group(1),
                 "--source", "qemu:" + srcRam + ",qmp=" + srcCtl + ",handoff=tcp:127.0.0.1:" + incoming,
-                "--bandwidth", Long.toString(bandwidth), "--downtime-limit", downtimeLimit.toMillis() + "ms",
+                "--bandwidth", Long.toString(bandwidth), "--downtime-limit", switchover.downtimeLimit().toMillis() + "ms",
                 "--max-time", maxTime.toSeconds() + "s", "--on-no-convergence", "force", "--stats", stats.toString()));
-        if (variant.endsWith("xbzrle")) {
+        if (variant.xbzrle()) {
             send.add("--xbzrle");
         }
         Child sender = Child.start("sender", send, dir, List.of(), false);
@@ -286,7 +302,8 @@ public final class QemuTrial implements Callable<Integer> {
         String error = senderExit != 0 || receiverExit != 0
                 ? "sender exit " + senderExit + ", receiver exit " + receiverExit + sender.tail() : null;
         if (summary == null) {
-            return new Migrated(new Row(pattern, variant, 0, null, null, null, null, null, null, false, null, error), dstObserver);
+            return new Migrated(new Row(pattern, variant, 0, null, null, null, null, null, null, false,
+                    null, error), dstObserver);
         }
         Long wire = asLong(summary.get("bytes_on_wire"));
         Long handoffBytes = handoff == null ? null : asLong(handoff.get("handoff_ram_bytes"));
@@ -315,7 +332,7 @@ public final class QemuTrial implements Callable<Integer> {
     }
 
     private static Json json(Row r) {
-        return Json.object().put("pattern", r.pattern()).put("variant", r.variant()).put("ram_kib", r.ramKiB())
+        return Json.object().put("pattern", CliEnum.name(r.pattern())).put("variant", CliEnum.name(r.variant())).put("ram_kib", r.ramKiB())
                 .put("total_ms", r.totalMs()).put("guest_downtime_ms", r.guestDowntimeMs())
                 .put("reported_downtime_ms", r.reportedDowntimeMs()).put("bytes_on_wire", r.wireBytes())
                 .put("iterations", r.iterations()).put("converged", r.converged()).put("runs_on", r.runsOn())
@@ -323,7 +340,7 @@ public final class QemuTrial implements Callable<Integer> {
     }
 
     private static String line(Row r) {
-        return r.pattern() + " " + r.variant() + ": " + json(r);
+        return CliEnum.name(r.pattern()) + " " + CliEnum.name(r.variant()) + ": " + json(r);
     }
 
     static String table(List<Row> rows) {
@@ -331,7 +348,8 @@ public final class QemuTrial implements Callable<Integer> {
         b.append("| pattern | migrated by | total | guest downtime | (reported) | bytes on wire | iterations | converged"
                 + " | runs on | self-check |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.pattern(), r.variant(),
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", CliEnum.name(r.pattern()),
+                    CliEnum.name(r.variant()),
                     ms(r.totalMs()), ms(r.guestDowntimeMs()), ms(r.reportedDowntimeMs()),
                     r.wireBytes() == null ? "?" : ByteSize.format(r.wireBytes()),
                     r.iterations() == null ? "?" : r.iterations().toString(),

@@ -14,8 +14,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
 import tern.common.units.Converters;
 
@@ -43,8 +45,8 @@ public final class TcpSink implements Callable<Integer> {
     @Option(names = "--discard", description = "Read and drop the bytes: no image (the network alone).")
     boolean discard;
 
-    @Option(names = "--verbose", description = "Print stack traces with errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     public static void main(String[] args) {
         System.exit(Cli.run(new TcpSink(), args));

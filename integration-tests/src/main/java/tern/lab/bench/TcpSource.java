@@ -12,8 +12,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
 import tern.common.page.MappedPages;
 import tern.common.page.PageSegments;
@@ -59,8 +61,8 @@ public final class TcpSource implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "2", description = "Rounds of the whole file after the warm-up.")
     int rounds;
 
-    @Option(names = "--verbose", description = "Print stack traces with errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     public static void main(String[] args) {
         System.exit(Cli.run(new TcpSource(), args));

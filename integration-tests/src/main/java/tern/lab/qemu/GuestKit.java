@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import tern.common.cli.CliEnum;
 
 /**
  * The test guest (integration-tests/guest: a Debian kernel and a busybox initramfs running
@@ -14,11 +15,24 @@ import java.util.Locale;
  * QEMU integration test and trial use them.
  */
 public final class GuestKit {
+    /** Where the guest's writer stores and whether its stores change the bytes (writer.c's tern.pattern). */
+    public enum Pattern {
+        IDLE, RANDOM, SILENT, MIXED;
+
+        /** The names on a command line ({@link CliEnum}). */
+        public static final class Names extends CliEnum<Pattern> {
+            public Names() {
+                super(Pattern.class);
+            }
+        }
+    }
+
     /** What the guest's writer does: integration-tests/guest/writer.c. */
-    public record Workload(String pattern, int ratePagesPerSecond, int mib, double silentFraction, int checkSeconds) {
+    public record Workload(Pattern pattern, int ratePagesPerSecond, int mib, double silentFraction, int checkSeconds) {
         String append() {
             return String.format(Locale.ROOT, "console=ttyS0 quiet panic=-1 tern.pattern=%s tern.rate=%d tern.mib=%d"
-                    + " tern.silent=%.2f tern.check=%d", pattern, ratePagesPerSecond, mib, silentFraction, checkSeconds);
+                    + " tern.silent=%.2f tern.check=%d", CliEnum.name(pattern), ratePagesPerSecond, mib, silentFraction,
+                    checkSeconds);
         }
     }
 

@@ -3,20 +3,20 @@ package tern.lab.trial;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
 import tern.common.cli.HostPort;
-import tern.common.digest.DigestKind;
+import tern.common.cli.VerboseOption;
 import tern.common.units.ByteSize;
-import tern.common.units.Converters;
+import tern.sender.cli.EngineOptions;
+import tern.sender.cli.SwitchoverOptions;
+import tern.sender.cli.WorkloadOptions;
 import tern.sender.engine.EngineConfig;
-import tern.sender.engine.Mode;
-import tern.sender.workload.Pacing;
 import tern.sender.workload.Workloads;
 
 /**
@@ -42,68 +42,22 @@ public final class TrialMain implements Callable<Integer> {
             description = "A tern-receiver --keep-serving (default: a receiver embedded on loopback).")
     InetSocketAddress to;
 
-    @Option(names = "--memory", paramLabel = "SIZE", converter = Converters.Size.class,
-            description = "Workload memory (default: the model's, 64MiB; 256MiB for a pattern; a trace's own).")
-    Long memory;
-
-    @Option(names = "--page-size", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "4096",
-            description = "Page size (default: ${DEFAULT-VALUE}).")
-    long pageSize;
-
-    @Option(names = "--bandwidth", paramLabel = "SIZE/s", defaultValue = "32MiB",
-            description = "Cap on wire bytes per second, 0 for none (default: ${DEFAULT-VALUE}, the seed's).")
-    String bandwidth;
-
-    @Option(names = "--downtime-limit", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "300ms",
-            description = "Switch over when what remains fits this (default: ${DEFAULT-VALUE}, the seed's).")
-    Duration downtimeLimit;
-
-    @Option(names = "--max-iterations", defaultValue = "30",
-            description = "Iterations before a forced stop-and-copy (default: ${DEFAULT-VALUE}).")
-    int maxIterations;
-
-    @Option(names = "--max-time", paramLabel = "DURATION", converter = Converters.Time.class,
-            description = "Time per run before a forced stop-and-copy (default: none).")
-    Duration maxTime;
-
-    @Option(names = "--pacing", paramLabel = "wall|N/page", defaultValue = "wall",
-            description = "wall: the workload's own pace; N/page: N visits after each captured page, deterministic"
-                    + " (default: ${DEFAULT-VALUE}).")
-    String pacing;
-
-    @Option(names = "--dirty-rate", paramLabel = "N/s",
-            description = "Visits per second with --pacing wall (default: the model's own; 4096 for a pattern).")
-    Double dirtyRate;
-
-    @Option(names = "--silent-fraction", defaultValue = "0.5", description = "For --workload mixed (default: ${DEFAULT-VALUE}).")
-    double silentFraction;
-
-    @Option(names = "--zero-fraction", description = "Share of pages that start all zero (default: the model's own).")
-    Double zeroFraction;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Workload seed, the same for every run (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--trace-speed", defaultValue = "1",
-            description = "Replay speed of trace:FILE relative to its recorded pace (default: ${DEFAULT-VALUE}).")
-    double traceSpeed;
+    @Mixin
+    WorkloadOptions workloadOptions;
 
     @Option(names = "--record-trace", paramLabel = "FILE",
             description = "Write the first run's stores as a trace (FILE.gz: compressed), for --workload trace:FILE.")
     Path recordTrace;
 
-    @Option(names = "--digest", defaultValue = "sha256", description = "sha1, sha256, blake3 or xxh3-128 (default: ${DEFAULT-VALUE}).")
-    String digest;
-
-    @Option(names = "--xbzrle-cache", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "64MiB",
-            description = "XBZRLE cache of the +xbzrle runs (default: ${DEFAULT-VALUE}).")
-    long xbzrleCache;
+    /** The seed's set-up: 32 MiB/s (and a 300 ms downtime limit). */
+    @Mixin
+    EngineOptions engine = new EngineOptions(new SwitchoverOptions("32MiB"));
 
     @Option(names = "--quiet", description = "Only the summary table.")
     boolean quiet;
 
-    @Option(names = "--verbose", description = "Print stack traces with errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
@@ -138,17 +92,9 @@ public final class TrialMain implements Callable<Integer> {
     }
 
     TrialSettings settings() {
-        long bw = bandwidth.equals("0") ? 0 : ByteSize.parse(bandwidth.replaceAll("(?i)/s$", ""));
-        if (xbzrleCache < pageSize) {
-            throw new IllegalArgumentException("--xbzrle-cache " + xbzrleCache + " holds not even one page");
-        }
-        EngineConfig engine = new EngineConfig("tern-trial-" + Long.toHexString(System.currentTimeMillis()), Mode.DIGEST,
-                DigestKind.fromCliName(digest), true, false, xbzrleCache, 64, 16, bw, downtimeLimit, maxIterations,
-                maxTime, EngineConfig.OnNoConvergence.FORCE, EngineConfig.AfterSuccess.STAY_PAUSED);
-        Workloads w = new Workloads(workload, memory, Math.toIntExact(pageSize), Pacing.parse(pacing), dirtyRate,
-                silentFraction, zeroFraction, seed, traceSpeed);
+        Workloads w = workloadOptions.workloads(workload);
+        EngineConfig cfg = engine.config("tern-trial-" + Long.toHexString(System.currentTimeMillis()), w.pageSize());
         String dirName = "trial-" + workload.replaceAll("[^A-Za-z0-9._-]", "_");
-        return new TrialSettings(w, engine, TrialVariant.parseList(runs), to, out != null ? out : Path.of(dirName),
-                recordTrace);
+        return new TrialSettings(w, cfg, TrialVariant.parseList(runs), to, out != null ? out : Path.of(dirName), recordTrace);
     }
 }
