@@ -3,23 +3,20 @@ package tern.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import tern.lab.process.ChildProcess;
 
 /**
  * bin/tern-sender with an embedded receiver on loopback, the mixed synthetic workload and
  * deterministic pacing, in every mode: a verified migration and a --stats file with every key.
  */
-class LoopbackWorkloadIT {
+class LoopbackWorkloadIT extends ProcessTest {
     private static final int PAGE_SIZE = 4096;
     private static final long MEMORY = 32L << 20;
 
@@ -29,21 +26,6 @@ class LoopbackWorkloadIT {
     static final List<String> SUMMARY_KEYS = List.of("mode", "digest", "converged", "iterations", "total_ms",
             "downtime_ms", "verify_ms", "pages_total", "pages_sent", "pages_skipped", "pages_false_dirty", "pages_zero",
             "bytes_on_wire", "ack_bytes", "oracle_bytes", "root_digest");
-
-    @TempDir
-    Path dir;
-
-    private ProcessGroup processes;
-
-    @BeforeEach
-    void setUp() {
-        processes = new ProcessGroup(dir);
-    }
-
-    @AfterEach
-    void tearDown() throws InterruptedException {
-        processes.close();
-    }
 
     @ParameterizedTest(name = "--mode {0}, xbzrle {1}")
     @CsvSource({"sync-clear, false", "reconcile, false", "digest, false", "digest, true"})
@@ -55,7 +37,7 @@ class LoopbackWorkloadIT {
         if (xbzrle) {
             args.add("--xbzrle");
         }
-        ItProcess sender = start("sender", ItProcess.launcher("tern-sender", args.toArray(String[]::new)));
+        ChildProcess sender = processes.run("sender", "tern-sender", args.toArray(String[]::new));
         int exit = sender.awaitExit();
         assertEquals(0, exit, "sender exit code\n" + sender.outputs());
 
@@ -98,10 +80,6 @@ class LoopbackWorkloadIT {
             assertEquals("0", summary.get("pages_skipped"), mode + " skips nothing: " + summary);
         }
         assertEquals(MEMORY, Files.size(image), "embedded receiver's image size");
-    }
-
-    private ItProcess start(String name, List<String> command) throws IOException {
-        return processes.start(name, command);
     }
 
     private static long sum(List<Map<String, String>> iterations, String key) {

@@ -1,5 +1,7 @@
 package tern.lab.bench;
 
+import java.time.Duration;
+
 /** The fixed numbers every part of tern-bench shares. */
 final class BenchConstants {
     static final long MIB = 1L << 20;
@@ -9,6 +11,11 @@ final class BenchConstants {
     static final long SAMPLE_MS = 10;
     /** Seed of the source files and of the local write's buffer: every run moves the same bytes. */
     static final long SEED = 0x7E57BE4CL;
+
+    /** How long one run may take: generous, 5 minutes plus 5 MB/s. */
+    static Duration timeoutFor(long bytes) {
+        return Duration.ofMillis(300_000 + bytes / 5_000);
+    }
 
     private BenchConstants() {
     }

@@ -19,6 +19,8 @@ import tern.common.cli.VerboseOption;
 import tern.common.stats.Json;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
+import tern.lab.process.ProcessGroup;
+import tern.lab.process.TernHome;
 
 /**
  * tern-bench: on loopback, in one run and side by side, the raw-TCP ceiling (two warmed-up JVM
@@ -37,7 +39,7 @@ import tern.common.units.Converters;
  *
  * <p>This class reads the options and runs the parts in order: {@link TcpCeiling} and
  * {@link TernRuns} for throughput, {@link MemoryRuns}, then {@link BenchReport} and
- * {@link BenchJson}; {@link Scratch} and {@link BenchProcesses} hold what must be cleaned up.
+ * {@link BenchJson}; {@link Scratch} and a {@link ProcessGroup} hold what must be cleaned up.
  */
 @Command(name = "tern-bench", mixinStandardHelpOptions = true, version = "tern-bench 0.1", sortOptions = false,
         description = {"Loopback benchmark: the raw-TCP ceiling vs Tern's bulk pass, CPU per GiB on each side,"
@@ -103,7 +105,7 @@ public final class BenchMain implements Callable<Integer> {
     private final Progress progress = new Progress();
     private final List<String> notes = new ArrayList<>();
     private Scratch scratch;
-    private BenchProcesses processes;
+    private ProcessGroup processes;
 
     public static void main(String[] args) {
         System.exit(Cli.run(new BenchMain(), args));
@@ -127,7 +129,7 @@ public final class BenchMain implements Callable<Integer> {
             throw new IllegalArgumentException("--repeat and --tcp-rounds must be at least 1");
         }
         List<TernConfig> configs = TernConfig.select(ternConfigs);
-        processes = new BenchProcesses(BenchProcesses.findHome());
+        processes = new ProcessGroup(TernHome.find(), dir); // each process runs in its run's directory
         if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
             throw new IllegalArgumentException("--dir " + dir + " is not a writable directory");
         }
@@ -245,7 +247,11 @@ public final class BenchMain implements Callable<Integer> {
 
     /** Kills what still runs and deletes the sources and images (and the logs unless --keep-logs). */
     private void cleanUp() {
-        processes.closeAll();
+        try {
+            processes.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         scratch.cleanUp();
     }
 

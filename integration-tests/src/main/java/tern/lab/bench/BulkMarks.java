@@ -6,12 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import tern.lab.process.ChildProcess;
 
 /**
  * Both Tern processes' CPU time at the two marks that bound the bulk pass: {@link #START} at the
  * receiver's "iteration 1" line (the mark the sender sends as it starts timing the pass),
  * {@link #END} at the sender's "iteration 1 (bulk): ..." line (the pass is over). Readings are
- * taken on the processes' pump threads as the line is read ({@link Child.Hook}); they are read
+ * taken on the processes' pump threads as the line is read ({@link ChildProcess.Hook}); they are read
  * back only after both processes' output has ended, which orders the two.
  */
 final class BulkMarks {
@@ -36,8 +37,8 @@ final class BulkMarks {
     }
 
     /** A hook that takes mark {@code i} at the first line that {@code matches}. */
-    Child.Hook hook(int i, Predicate<String> matches) {
-        return new Child.Hook(matches, l -> take(i));
+    ChildProcess.Hook hook(int i, Predicate<String> matches) {
+        return new ChildProcess.Hook(matches, l -> take(i));
     }
 
     /** Reads both processes' CPU time: first the totals, then per thread (a few milliseconds more). */

@@ -25,6 +25,10 @@ import tern.common.stats.Json;
 import tern.common.stats.JsonParser;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.FileTree;
+import tern.lab.process.ProcessGroup;
+import tern.lab.process.TernHome;
 import tern.lab.qemu.GuestKit;
 import tern.lab.qemu.SerialConsole;
 import tern.sender.cli.SwitchoverOptions;
@@ -40,7 +44,6 @@ import tern.sender.cli.SwitchoverOptions;
         description = "Migrates a QEMU guest by QEMU's pre-copy and by Tern, side by side; prints one table.")
 public final class QemuTrial implements Callable<Integer> {
     private static final Pattern HB = Pattern.compile("tern-hb seq=(\\d+) .*");
-    private static final Pattern LISTENING = Pattern.compile("listening on [0-9.]+:(\\d+), image .*");
 
     @Option(names = "--patterns", split = ",", defaultValue = "idle,random,silent,mixed", paramLabel = "PATTERN",
             converter = GuestKit.Pattern.Names.class, completionCandidates = GuestKit.Pattern.Names.class,
@@ -102,7 +105,7 @@ public final class QemuTrial implements Callable<Integer> {
     }
 
     private long bandwidth;
-    private Path home;
+    private TernHome home;
     private GuestKit kit;
 
     record Row(GuestKit.Pattern pattern, Variant variant, long ramKiB, Long totalMs, Long guestDowntimeMs, Long reportedDowntimeMs,
@@ -126,8 +129,8 @@ public final class QemuTrial implements Callable<Integer> {
         if (!GuestKit.qemuInstalled()) {
             throw new IllegalStateException("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
         }
-        home = BenchProcesses.findHome();
-        kit = GuestKit.build(home);
+        home = TernHome.find();
+        kit = GuestKit.build(home.root());
         Path dir = out != null ? Files.createDirectories(out) : Files.createTempDirectory("tern-qemu-trial-");
         System.out.println("logs in " + dir);
         List<Row> rows = new ArrayList<>();
@@ -157,7 +160,7 @@ public final class QemuTrial implements Callable<Integer> {
         Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "tern-trial-");
         GuestKit.Workload w = new GuestKit.Workload(pattern, rate, (int) (workload >> 20), silentFraction, 10);
         long kib = ram / 1024;
-        List<Child> children = new ArrayList<>();
+        ProcessGroup children = new ProcessGroup(home, dir);
         List<AutoCloseable> open = new ArrayList<>();
         try {
             SerialConsole srcConsole = new SerialConsole(dir.resolve("source.console"));
@@ -169,7 +172,7 @@ public final class QemuTrial implements Callable<Integer> {
             Path srcObs = dir.resolve("source-obs.qmp");
             List<String> src = kit.command(kib, srcRam, w, srcConsole.port(), srcCtl);
             src.addAll(List.of("-qmp", "unix:" + srcObs + ",server=on,wait=off"));
-            children.add(Child.start("source-qemu", src, dir, List.of(), false));
+            children.start("source-qemu", src);
             if (srcConsole.await(0, l -> l.startsWith("tern-check"), Duration.ofSeconds(300)) == null) {
                 throw new IOException("the source guest did not boot and check its memory (" + srcConsole.log() + ")");
             }
@@ -179,7 +182,7 @@ public final class QemuTrial implements Callable<Integer> {
             Path dstObs = dir.resolve("destination-obs.qmp");
             List<String> dst = kit.command(kib, dstRam, w, dstConsole.port(), null);
             dst.addAll(List.of("-qmp", "unix:" + dstObs + ",server=on,wait=off"));
-            int incoming = freePort();
+            int incoming = GuestKit.freePort();
             long startMicros = System.currentTimeMillis() * 1000;
             Migrated migrated = variant.byQemu()
                     ? qemuRun(pattern, variant, dir, dst, dstObs, srcCtl, incoming, children, open)
@@ -204,21 +207,19 @@ public final class QemuTrial implements Callable<Integer> {
                     // best effort: the run is over
                 }
             }
-            for (Child c : children) {
-                c.close();
-            }
+            children.close();
             killPidFile(dir.resolve("destination.pid"));
-            deleteTree(shm);
+            FileTree.delete(shm);
         }
     }
 
     /** (a), (b): QEMU's own pre-copy of all RAM, the trial driving both QEMUs through QMP. */
     private Migrated qemuRun(GuestKit.Pattern pattern, Variant variant, Path dir, List<String> dst, Path dstObs, Path srcCtlPath, int incoming,
-                        List<Child> children, List<AutoCloseable> open) throws Exception {
+                        ProcessGroup children, List<AutoCloseable> open) throws Exception {
         Path dstCtlPath = dir.resolve("destination-ctl.qmp");
         List<String> cmd = new ArrayList<>(dst);
         cmd.addAll(List.of("-incoming", "defer", "-qmp", "unix:" + dstCtlPath + ",server=on,wait=off"));
-        children.add(Child.start("destination-qemu", cmd, dir, List.of(), false));
+        children.start("destination-qemu", cmd);
         QmpClient dstCtl = QmpClient.connect(dstCtlPath, Duration.ofSeconds(60));
         open.add(dstCtl);
         QmpClient dstObserver = QmpClient.connect(dstObs, Duration.ofSeconds(60));
@@ -254,18 +255,14 @@ public final class QemuTrial implements Callable<Integer> {
 
     /** (c), (d): Tern moves the RAM file; QEMU moves only device state (x-ignore-shared). */
     private Migrated ternRun(GuestKit.Pattern pattern, Variant variant, Path dir, List<String> dst, Path dstObs, Path srcRam, Path srcCtl,
-                        Path dstRam, int incoming, List<Child> children, List<AutoCloseable> open) throws Exception {
-        List<String> recv = new ArrayList<>(List.of(home.resolve("bin/tern-receiver").toString(), "--listen", "127.0.0.1:0",
+                        Path dstRam, int incoming, ProcessGroup children, List<AutoCloseable> open) throws Exception {
+        List<String> recv = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
                 "--image", dstRam.toString(), "--qemu-incoming", "tcp:127.0.0.1:" + incoming,
                 "--qemu-log", dir.resolve("destination-qemu.log").toString(), "--"));
         recv.addAll(dst);
         recv.addAll(List.of("-pidfile", dir.resolve("destination.pid").toString()));
-        Child receiver = Child.start("receiver", recv, dir, List.of(), false);
-        children.add(receiver);
-        Matcher m = LISTENING.matcher(receiver.awaitLine(l -> l.startsWith("listening on"), "'listening on'", 60_000));
-        if (!m.matches()) {
-            throw new IOException("receiver: unexpected line");
-        }
+        ProcessGroup.Receiver started = children.startReceiver("receiver", recv.toArray(String[]::new));
+        ChildProcess receiver = started.process();
         CompletableFuture<QmpClient> observer = CompletableFuture.supplyAsync(() -> {
             try {
                 return QmpClient.connect(dstObs, Duration.ofSeconds(120));
@@ -274,17 +271,16 @@ public final class QemuTrial implements Callable<Integer> {
             }
         });
         Path stats = dir.resolve("stats.jsonl");
-        List<String> send = new ArrayList<>(List.of(home.resolve("bin/tern-sender").toString(), "--to", "127.0.0.1:" + m.group(1),
+        List<String> send = new ArrayList<>(home.tool("tern-sender", "--to", started.to(),
                 "--source", "qemu:" + srcRam + ",qmp=" + srcCtl + ",handoff=tcp:127.0.0.1:" + incoming,
                 "--bandwidth", Long.toString(bandwidth), "--downtime-limit", switchover.downtimeLimit().toMillis() + "ms",
                 "--max-time", maxTime.toSeconds() + "s", "--on-no-convergence", "force", "--stats", stats.toString()));
         if (variant.xbzrle()) {
             send.add("--xbzrle");
         }
-        Child sender = Child.start("sender", send, dir, List.of(), false);
-        children.add(sender);
-        int senderExit = sender.awaitExit(maxTime.toMillis() + 300_000);
-        int receiverExit = receiver.awaitExit(120_000);
+        ChildProcess sender = children.start("sender", send);
+        int senderExit = sender.awaitExit(maxTime.plusMinutes(5));
+        int receiverExit = receiver.awaitExit(Duration.ofMinutes(2));
         QmpClient dstObserver = observer.get();
         open.add(dstObserver);
         Map<String, Object> summary = null;
@@ -363,25 +359,11 @@ public final class QemuTrial implements Callable<Integer> {
         return v == null ? "?" : v >= 10_000 ? String.format(Locale.ROOT, "%.1f s", v / 1000.0) : v + " ms";
     }
 
-    private static int freePort() throws IOException {
-        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private static void killPidFile(Path pidFile) throws IOException {
         if (Files.exists(pidFile)) {
             String pid = Files.readString(pidFile).strip();
             if (!pid.isEmpty()) {
                 ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
-            }
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                Files.deleteIfExists(p);
             }
         }
     }

@@ -13,12 +13,17 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import tern.common.units.ByteSize;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.Listening;
+import tern.lab.process.ProcessGroup;
 
 /**
  * The ceiling Tern is measured against: the image side alone (positional writes into a new
@@ -27,7 +32,7 @@ import tern.common.units.ByteSize;
  * the image or discarding what it reads.
  */
 final class TcpCeiling {
-    private final BenchProcesses processes;
+    private final ProcessGroup processes;
     private final Scratch scratch;
     private final Progress progress;
     private final long buffer;
@@ -35,7 +40,7 @@ final class TcpCeiling {
     private final double hz;
 
     /** {@code buffer}: bytes per socket and file write; {@code tcpRounds}: measured transfers after the warm-up. */
-    TcpCeiling(BenchProcesses processes, Scratch scratch, Progress progress, long buffer, int tcpRounds, double hz) {
+    TcpCeiling(ProcessGroup processes, Scratch scratch, Progress progress, long buffer, int tcpRounds, double hz) {
         this.processes = processes;
         this.scratch = scratch;
         this.progress = progress;
@@ -97,24 +102,24 @@ final class TcpCeiling {
         Path image = run.resolve("image.img");
         ProcFs.CpuTicks self0 = ProcFs.self();
         List<TcpRound> rounds = new ArrayList<>();
-        long timeout = BenchProcesses.timeoutMillis(bytes);
+        Duration timeout = BenchConstants.timeoutFor(bytes);
         Boolean matches = null;
         ProcSampler.Watch srcW = null;
         ProcSampler.Watch sinkW = null;
         try (ProcSampler sampler = new ProcSampler(SAMPLE_MS)) {
-            List<String> sinkCmd = processes.launch("lab", TcpSink.class.getName(),
+            List<String> sinkCmd = processes.home().launch("lab", TcpSink.class.getName(),
                     "--listen", "127.0.0.1:0", "--image", image.toString(), "--buffer", Long.toString(buffer));
             if (discard) {
                 sinkCmd.add("--discard");
             }
-            Child sink = processes.start("tcp-sink", sinkCmd, run, List.of(), false);
+            ChildProcess sink = processes.start("tcp-sink", run, sinkCmd, Map.of(), List.of());
             try {
-                int port = BenchProcesses.port(sink);
+                int port = Listening.await(sink, ChildProcess.TIMEOUT).port();
                 sinkW = sampler.watch("sink", sink.pid());
-                Child src = processes.start("tcp-source", processes.launch("lab", TcpSource.class.getName(),
+                ChildProcess src = processes.start("tcp-source", run, processes.home().launch("lab", TcpSource.class.getName(),
                         "--to", "127.0.0.1:" + port, "--source", "file:" + source, "--buffer", Long.toString(buffer),
                         "--warmup-rounds", "1", "--warmup-bytes", Long.toString(warm), "--rounds", Integer.toString(tcpRounds)),
-                        run, List.of(), true);
+                        Map.of(), List.of());
                 try {
                     srcW = sampler.watch("source", src.pid());
                     for (int r = 1; r <= 1 + tcpRounds; r++) {
@@ -124,8 +129,8 @@ final class TcpCeiling {
                                 what, tag, tr.warmup() ? "warm-up" : "round " + (r - 1), ByteSize.format(tr.bytes()),
                                 tr.bytesPerS() / 1e9, tr.source().perGib(tr.bytes()).show(), tr.sink().perGib(tr.bytes()).show()));
                     }
-                    BenchProcesses.expectExit(src, timeout);
-                    BenchProcesses.expectExit(sink, timeout);
+                    src.awaitSuccess(timeout);
+                    sink.awaitSuccess(timeout);
                 } finally {
                     processes.close(src);
                 }
@@ -149,16 +154,16 @@ final class TcpCeiling {
     }
 
     /** Round {@code r} (1 is the warm-up): the source says {@code ready}, is told {@code go}, and says {@code done}. */
-    private TcpRound round(Child src, ProcSampler.Watch srcW, ProcSampler.Watch sinkW, int r, long timeout)
+    private TcpRound round(ChildProcess src, ProcSampler.Watch srcW, ProcSampler.Watch sinkW, int r, Duration timeout)
             throws IOException, InterruptedException {
         String prefix = "ready " + r + " ";
-        src.awaitLine(l -> l.startsWith(prefix), "'" + prefix.trim() + "' line", timeout);
+        src.awaitStdoutLine(l -> l.startsWith(prefix), timeout);
         ProcFs.MachineTicks m0 = ProcFs.machine();
         ProcFs.CpuTicks s0 = srcW.cpuNow();
         ProcFs.CpuTicks k0 = sinkW.cpuNow();
         src.send("go");
         String donePrefix = "done " + r + " ";
-        String done = src.awaitLine(l -> l.startsWith(donePrefix), "'" + donePrefix.trim() + "' line", timeout);
+        String done = src.awaitStdoutLine(l -> l.startsWith(donePrefix), timeout);
         ProcFs.CpuTicks s1 = srcW.cpuNow();
         ProcFs.CpuTicks k1 = sinkW.cpuNow();
         ProcFs.MachineTicks m1 = ProcFs.machine();

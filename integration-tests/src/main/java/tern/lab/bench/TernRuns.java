@@ -7,10 +7,14 @@ import static tern.lab.bench.BenchConstants.SAMPLE_MS;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import tern.common.units.ByteSize;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.Listening;
+import tern.lab.process.ProcessGroup;
 
 /**
  * Tern migrations as a user runs them: bin/tern-receiver and bin/tern-sender as a fresh pair of
@@ -18,14 +22,14 @@ import tern.common.units.ByteSize;
  * marks ({@link BulkMarks}) and iteration 1's figures taken from the sender's --stats.
  */
 final class TernRuns {
-    private final BenchProcesses processes;
+    private final ProcessGroup processes;
     private final Scratch scratch;
     private final Progress progress;
     private final List<String> notes;
     private final double hz;
 
     /** {@code notes}: where a run that did not send every page once says so. */
-    TernRuns(BenchProcesses processes, Scratch scratch, Progress progress, List<String> notes, double hz) {
+    TernRuns(ProcessGroup processes, Scratch scratch, Progress progress, List<String> notes, double hz) {
         this.processes = processes;
         this.scratch = scratch;
         this.progress = progress;
@@ -47,7 +51,7 @@ final class TernRuns {
         Path run = scratch.runDir("tern-" + cfg.name() + "-" + bytes / MIB + "m-");
         Path image = run.resolve("image.img");
         Path stats = run.resolve("stats.jsonl");
-        long timeout = BenchProcesses.timeoutMillis(bytes);
+        Duration timeout = BenchConstants.timeoutFor(bytes);
         ProcFs.CpuTicks self0 = ProcFs.self();
         long wall0 = System.nanoTime();
         BulkMarks marks = new BulkMarks();
@@ -66,23 +70,22 @@ final class TernRuns {
             if (cfg.warm()) {
                 receiverCmd.addAll(List.of("--keep-serving", "--overwrite"));
             }
-            Child receiver = processes.start("receiver", receiverCmd, run,
-                    List.of(marks.hook(BulkMarks.START, nth(nth, l -> l.startsWith("iteration 1 (")))), false,
-                    jfr(jfrDir, "receiver"));
+            ChildProcess receiver = processes.start("receiver", run, receiverCmd, jfr(jfrDir, "receiver"),
+                    List.of(marks.hook(BulkMarks.START, nth(nth, l -> l.startsWith("iteration 1 (")))));
             try {
-                int port = BenchProcesses.port(receiver);
+                int port = Listening.await(receiver, ChildProcess.TIMEOUT).port();
                 receiverW = sampler.watch("receiver", receiver.pid());
                 marks.watchReceiver(receiverW);
-                Child sender = processes.start("sender", senderCommand(cfg, source, bytes, port, stats), run,
-                        List.of(marks.hook(BulkMarks.END, l -> l.startsWith("iteration 1 (bulk)"))), false,
-                        jfr(jfrDir, "sender"));
+                ChildProcess sender = processes.start("sender", run, senderCommand(cfg, source, bytes, port, stats),
+                        jfr(jfrDir, "sender"),
+                        List.of(marks.hook(BulkMarks.END, l -> l.startsWith("iteration 1 (bulk)"))));
                 try {
                     senderW = sampler.watch("sender", sender.pid());
                     marks.watchSender(senderW);
                     progress.line("tern " + cfg.name() + tag + ": migrating " + ByteSize.format(bytes) + " ...");
-                    BenchProcesses.expectExit(sender, timeout);
+                    sender.awaitSuccess(timeout);
                     if (!cfg.warm()) {
-                        BenchProcesses.expectExit(receiver, timeout);
+                        receiver.awaitSuccess(timeout);
                     } // a warm receiver keeps serving: closing it below ends it
                 } finally {
                     processes.close(sender);
@@ -153,7 +156,7 @@ final class TernRuns {
 
     private List<String> senderCommand(TernConfig cfg, Path source, long bytes, int port, Path stats) {
         List<String> cmd = new ArrayList<>(cfg.warm()
-                ? processes.launch("lab", WarmSender.class.getName(), "1", "--to", "127.0.0.1:" + port)
+                ? processes.home().launch("lab", WarmSender.class.getName(), "1", "--to", "127.0.0.1:" + port)
                 : processes.tool("tern-sender", "--to", "127.0.0.1:" + port));
         if (cfg.fileSource()) {
             cmd.addAll(List.of("--source", "file:" + source));

@@ -1,6 +1,8 @@
 package tern.lab.qemu;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +62,13 @@ public final class GuestKit {
             throw new IOException(script + " printed " + dir + ", which holds no vmlinuz and initrd.gz");
         }
         return kit;
+    }
+
+    /** A loopback port free now: for QEMU's -incoming, where nothing listens until QEMU is told to. */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     /** Whether qemu-system-x86_64 is on the PATH. */
