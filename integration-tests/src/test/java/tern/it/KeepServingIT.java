@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import tern.common.json.JsonObjects;
 import tern.lab.process.ChildProcess;
 import tern.lab.process.ProcessGroup;
 
@@ -26,10 +27,10 @@ class KeepServingIT extends ProcessTest {
                     "--memory", runs[i][0], "--workload", runs[i][1], "--seed", runs[i][2], "--pacing", "1/page",
                     "--quiet", "--stats", stats.toString());
             assertEquals(0, sender.awaitExit(), processes.outputs());
-            List<Map<String, String>> lines = FlatJson.readLines(stats);
-            Map<String, String> summary = lines.get(lines.size() - 1);
-            assertEquals("true", summary.get("verified"));
-            String root = summary.get("root_digest");
+            List<Map<String, Object>> lines = JsonObjects.readLines(stats);
+            Map<String, Object> summary = lines.get(lines.size() - 1);
+            assertEquals(true, summary.get("verified"));
+            String root = (String) summary.get("root_digest");
             // the receiver verified the same root (fails with both outputs if it never says so)
             receiver.awaitStdoutLine(l -> l.startsWith("verified:") && l.endsWith("root " + root), ChildProcess.TIMEOUT);
             // each migration replaces the image with one of its own size

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import tern.common.json.JsonObjects;
 import tern.lab.process.ChildProcess;
 
 /**
@@ -42,47 +43,47 @@ class LoopbackWorkloadIT extends ProcessTest {
         assertEquals(0, exit, "sender exit code\n" + sender.outputs());
 
         assertTrue(Files.exists(stats), "no --stats file\n" + sender.outputs());
-        List<Map<String, String>> lines = FlatJson.readLines(stats);
+        List<Map<String, Object>> lines = JsonObjects.readLines(stats);
         assertTrue(lines.size() >= 2, "iterations and a summary expected: " + lines);
-        Map<String, String> summary = lines.get(lines.size() - 1);
-        List<Map<String, String>> iterations = lines.subList(0, lines.size() - 1);
+        Map<String, Object> summary = lines.get(lines.size() - 1);
+        List<Map<String, Object>> iterations = lines.subList(0, lines.size() - 1);
 
         assertEquals("summary", summary.get("type"), "last line: " + summary);
         for (String k : SUMMARY_KEYS) {
             assertTrue(summary.containsKey(k), "summary lacks \"" + k + "\": " + summary);
         }
-        assertEquals("true", summary.get("verified"), "summary: " + summary + "\n" + sender.outputs());
+        assertEquals(true, summary.get("verified"), "summary: " + summary + "\n" + sender.outputs());
         assertEquals(mode, summary.get("mode"), "summary: " + summary);
-        assertEquals(Boolean.toString(xbzrle), summary.get("xbzrle"), "summary: " + summary);
+        assertEquals(xbzrle, summary.get("xbzrle"), "summary: " + summary);
         assertEquals("sha256", summary.get("digest"), "summary: " + summary);
-        assertEquals(Long.toString(MEMORY / PAGE_SIZE), summary.get("pages_total"), "summary: " + summary);
-        assertTrue(summary.get("root_digest").matches("[0-9a-f]{64}"), "summary: " + summary);
-        assertEquals(Integer.toString(iterations.size()), summary.get("iterations"), "one line per iteration: " + lines);
+        assertEquals(MEMORY / PAGE_SIZE, summary.get("pages_total"), "summary: " + summary);
+        assertTrue(((String) summary.get("root_digest")).matches("[0-9a-f]{64}"), "summary: " + summary);
+        assertEquals((long) iterations.size(), summary.get("iterations"), "one line per iteration: " + lines);
 
         for (int i = 0; i < iterations.size(); i++) {
-            Map<String, String> it = iterations.get(i);
+            Map<String, Object> it = iterations.get(i);
             assertEquals("iteration", it.get("type"), "line " + (i + 1) + ": " + it);
             for (String k : ITERATION_KEYS) {
                 assertTrue(it.containsKey(k), "iteration line " + (i + 1) + " lacks \"" + k + "\": " + it);
             }
-            assertEquals(Integer.toString(i + 1), it.get("iteration"), "iterations are numbered from 1: " + it);
+            assertEquals(i + 1L, it.get("iteration"), "iterations are numbered from 1: " + it);
         }
         assertEquals("stop-and-copy", iterations.get(iterations.size() - 1).get("phase"), "last pass: " + iterations);
 
         // The summary's page counts are the sums of the iterations' (one code path counts each).
-        assertEquals(sum(iterations, "pages_sent"), Long.parseLong(summary.get("pages_sent")), "pages_sent: " + lines);
-        assertEquals(sum(iterations, "pages_skipped"), Long.parseLong(summary.get("pages_skipped")),
+        assertEquals(sum(iterations, "pages_sent"), summary.get("pages_sent"), "pages_sent: " + lines);
+        assertEquals(sum(iterations, "pages_skipped"), summary.get("pages_skipped"),
                 "pages_skipped: " + lines);
         if (mode.equals("digest")) {
-            assertTrue(Long.parseLong(summary.get("pages_skipped")) > 0,
+            assertTrue((Long) summary.get("pages_skipped") > 0,
                     "a mixed workload with silent stores gives digest mode pages to skip: " + summary);
         } else {
-            assertEquals("0", summary.get("pages_skipped"), mode + " skips nothing: " + summary);
+            assertEquals(0L, summary.get("pages_skipped"), mode + " skips nothing: " + summary);
         }
         assertEquals(MEMORY, Files.size(image), "embedded receiver's image size");
     }
 
-    private static long sum(List<Map<String, String>> iterations, String key) {
-        return iterations.stream().mapToLong(m -> Long.parseLong(m.get(key))).sum();
+    private static long sum(List<Map<String, Object>> iterations, String key) {
+        return iterations.stream().mapToLong(m -> (Long) m.get(key)).sum();
     }
 }

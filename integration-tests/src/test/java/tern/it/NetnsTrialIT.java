@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import tern.common.json.JsonObjects;
 import tern.lab.process.ChildProcess;
 
 /**
@@ -44,14 +45,14 @@ class NetnsTrialIT extends ProcessTest {
         }
         assertEquals(0, rc, "trial exit code" + trial.outputs());
         String last = trial.stdoutLines().get(trial.stdoutLines().size() - 1);
-        Map<String, String> f = FlatJson.parse(last);
+        Map<String, Object> f = JsonObjects.parse(last);
         assertEquals("netns-trial", f.get("type"), last);
         int events = RESETS + 1;
-        assertEquals(Integer.toString(events), f.get("reconnects"), "one reconnect per reset and one after the outage: " + last);
-        assertEquals("true", f.get("verified"), last);
-        assertEquals("true", f.get("tls"), "the trial runs over mutual TLS: " + last);
-        assertEquals("true", f.get("roots_equal"), last);
-        long resent = Long.parseLong(f.get("pages_resent"));
+        assertEquals((long) events, f.get("reconnects"), "one reconnect per reset and one after the outage: " + last);
+        assertEquals(true, f.get("verified"), last);
+        assertEquals(true, f.get("tls"), "the trial runs over mutual TLS: " + last);
+        assertEquals(true, f.get("roots_equal"), last);
+        long resent = (Long) f.get("pages_resent");
         long bound = (long) events * (WINDOW + 1) * BATCH_PAGES;
         assertTrue(resent <= bound, "resent " + resent + " pages, more than in flight at " + events + " losses (" + bound + ")");
         assertTrue(trial.stdout().contains("ss -K closed 1 connection(s)"), "the resets reset a connection" + trial.outputs());

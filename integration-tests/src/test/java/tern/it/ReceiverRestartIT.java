@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tern.common.json.JsonObjects;
 import tern.lab.process.ChildProcess;
 import tern.lab.process.FileTree;
 import tern.lab.process.ProcessGroup;
@@ -91,13 +92,13 @@ class ReceiverRestartIT extends ProcessTest {
             fail("image differs from the paused source at byte " + mismatch + " (page " + mismatch / PAGE_SIZE + ")"
                     + processes.outputs());
         }
-        List<Map<String, String>> lines = FlatJson.readLines(stats);
-        Map<String, String> summary = lines.get(lines.size() - 1);
-        assertEquals("true", summary.get("verified"), summary.toString());
-        assertEquals("1", summary.get("reconnects"), "one reconnect: " + summary);
-        long resent = Long.parseLong(summary.get("pages_resent"));
+        List<Map<String, Object>> lines = JsonObjects.readLines(stats);
+        Map<String, Object> summary = lines.get(lines.size() - 1);
+        assertEquals(true, summary.get("verified"), summary.toString());
+        assertEquals(1L, summary.get("reconnects"), "one reconnect: " + summary);
+        long resent = (Long) summary.get("pages_resent");
         assertTrue(resent >= CHANGED.length, "the " + CHANGED.length + " changed pages are resent: " + summary);
-        assertEquals("0", summary.get("resync_pages"), "found at the resume, not at completion: " + summary);
+        assertEquals(0L, summary.get("resync_pages"), "found at the resume, not at completion: " + summary);
         assertTrue(Files.notExists(Path.of(image + ".tern-resume")), "a verified migration leaves no resume file");
     }
 }

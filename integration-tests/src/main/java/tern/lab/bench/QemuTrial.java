@@ -18,11 +18,11 @@ import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
 import tern.common.cli.CliEnum;
 import tern.common.cli.VerboseOption;
+import tern.common.json.JsonObjects;
 import tern.common.qmp.QemuMigration;
 import tern.common.qmp.QmpClient;
 import tern.common.qmp.QmpEvent;
 import tern.common.stats.Json;
-import tern.common.stats.JsonParser;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
 import tern.lab.process.ChildProcess;
@@ -287,7 +287,7 @@ public final class QemuTrial implements Callable<Integer> {
         Map<String, Object> handoff = null;
         if (Files.exists(stats)) {
             for (String l : Files.readAllLines(stats)) {
-                Map<String, Object> o = JsonParser.parseObject(l);
+                Map<String, Object> o = JsonObjects.parse(l);
                 if ("summary".equals(o.get("type"))) {
                     summary = o;
                 } else if ("handoff".equals(o.get("type"))) {

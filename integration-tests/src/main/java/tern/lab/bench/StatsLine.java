@@ -1,32 +1,37 @@
 package tern.lab.bench;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
+import tern.common.json.JsonObjects;
 
-/** Fields of one line of tern-sender's --stats (a flat JSON object per line). */
-final class StatsLine {
-    private StatsLine() {
+/** One line of tern-sender's --stats (a flat JSON object per line), with typed access to its fields. */
+record StatsLine(String text, Map<String, Object> fields) {
+    static StatsLine parse(String line) {
+        return new StatsLine(line, JsonObjects.parse(line));
     }
 
-    /** The value of a flat JSON object's field as text (strings without quotes), or null. */
-    static String field(String line, String key) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":(\"((?:[^\"\\\\]|\\\\.)*)\"|[^,}]*)").matcher(line);
-        if (!m.find()) {
-            return null;
+    /** A field's value (String, Long, Double, Boolean), or null when absent or null. */
+    Object get(String key) {
+        return fields.get(key);
+    }
+
+    long longField(String key) {
+        Long v = longOrNull(key);
+        if (v == null) {
+            throw new IllegalStateException("no " + key + " in " + text);
         }
-        return m.group(2) != null ? m.group(2) : m.group(1).trim();
+        return v;
     }
 
-    static long longField(String line, String key) {
-        String v = field(line, key);
-        if (v == null || v.equals("null")) {
-            throw new IllegalStateException("no " + key + " in " + line);
+    Long longOrNull(String key) {
+        Object v = fields.get(key);
+        if (v != null && !(v instanceof Long)) {
+            throw new IllegalStateException(key + " is not a whole number in " + text);
         }
-        return Long.parseLong(v);
+        return (Long) v;
     }
 
-    static Long longOrNull(String line, String key) {
-        String v = field(line, key);
-        return v == null || v.equals("null") ? null : Long.parseLong(v);
+    @Override
+    public String toString() {
+        return text;
     }
 }

@@ -107,9 +107,9 @@ final class TernRuns {
             if (lines.size() < 2) {
                 throw new IllegalStateException("tern " + cfg.name() + ": " + stats + " has " + lines.size() + " lines");
             }
-            String first = lines.get(0);
-            String summary = lines.get(lines.size() - 1);
-            if (!"bulk".equals(StatsLine.field(first, "phase")) || !"true".equals(StatsLine.field(summary, "verified"))) {
+            StatsLine first = StatsLine.parse(lines.get(0));
+            StatsLine summary = StatsLine.parse(lines.get(lines.size() - 1));
+            if (!"bulk".equals(first.get("phase")) || !Boolean.TRUE.equals(summary.get("verified"))) {
                 throw new IllegalStateException("tern " + cfg.name() + ": no verified migration with a bulk first line: "
                         + first + " / " + summary);
             }
@@ -117,12 +117,12 @@ final class TernRuns {
                 throw new IllegalStateException("tern " + cfg.name() + ": the bulk pass's marks were not seen in the output");
             }
             long pages = bytes / PAGE_SIZE;
-            TernRun t = new TernRun(cfg, bytes, pages, StatsLine.longField(first, "bytes_on_wire"),
-                    StatsLine.longField(first, "payload_bytes"), Math.max(1, StatsLine.longField(first, "duration_ms")),
-                    StatsLine.longField(first, "pages_sent"), StatsLine.longField(first, "pages_skipped"),
-                    StatsLine.longField(first, "pages_zero"), marks.seconds(), marks.senderCpu(hz), marks.receiverCpu(hz),
+            TernRun t = new TernRun(cfg, bytes, pages, first.longField("bytes_on_wire"),
+                    first.longField("payload_bytes"), Math.max(1, first.longField("duration_ms")),
+                    first.longField("pages_sent"), first.longField("pages_skipped"),
+                    first.longField("pages_zero"), marks.seconds(), marks.senderCpu(hz), marks.receiverCpu(hz),
                     Cpu.of(senderLast, hz), Cpu.of(receiverLast, hz), rusage, sp, rp, wall,
-                    StatsLine.longField(summary, "total_ms"), StatsLine.longOrNull(summary, "verify_ms"),
+                    summary.longField("total_ms"), summary.longOrNull("verify_ms"),
                     marks.senderThreads(hz), marks.receiverThreads(hz), marks.machine());
             if (t.pagesSent() != pages || t.pagesZero() != 0) {
                 notes.add("tern " + cfg.name() + " at " + ByteSize.format(bytes) + ": the bulk pass sent " + t.pagesSent()
