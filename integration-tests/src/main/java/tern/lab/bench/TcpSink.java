@@ -78,7 +78,7 @@ public final class TcpSink implements Callable<Integer> {
         ByteBuffer reply = ByteBuffer.allocateDirect(16);
         while (true) {
             header.clear();
-            readFully(ch, header);
+            TcpWire.readFully(ch, header, "the source");
             long bytes = header.getLong(0);
             long round = header.getLong(8);
             if (bytes == 0) {
@@ -96,7 +96,7 @@ public final class TcpSink implements Callable<Integer> {
             try (FileChannel fc = discard ? null : FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 reply.clear().limit(8);
                 reply.putLong(0, bytes);
-                writeFully(ch, reply); // ready: the image exists
+                TcpWire.writeFully(ch, reply); // ready: the image exists
                 t0 = 0;
                 while (written < bytes) {
                     buf.clear().limit((int) Math.min(buf.capacity(), bytes - written));
@@ -121,23 +121,9 @@ public final class TcpSink implements Callable<Integer> {
             long nanos = System.nanoTime() - t0;
             reply.clear();
             reply.putLong(0, written).putLong(8, nanos);
-            writeFully(ch, reply);
+            TcpWire.writeFully(ch, reply);
             System.out.println(String.format(Locale.ROOT, "round %d: %d bytes written in %.1f ms", round, written, nanos / 1e6));
             System.out.flush();
-        }
-    }
-
-    private static void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
-    }
-
-    private static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (ch.read(b) < 0) {
-                throw new EOFException("the source closed the connection");
-            }
         }
     }
 }

@@ -1,7 +1,6 @@
 package tern.lab.bench;
 
 import java.io.BufferedReader;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
@@ -90,9 +89,9 @@ public final class TcpSource implements Callable<Integer> {
                 long bytes = roundPages * pageSize;
                 header.clear();
                 header.putLong(0, bytes).putLong(8, round);
-                writeFully(ch, header);
+                TcpWire.writeFully(ch, header);
                 ack.clear().limit(8);
-                readFully(ch, ack); // the sink's image exists
+                TcpWire.readFully(ch, ack, "the sink"); // the sink's image exists
                 System.out.println("ready " + round + " " + bytes);
                 System.out.flush();
                 String go = stdin.readLine();
@@ -107,11 +106,11 @@ public final class TcpSource implements Callable<Integer> {
                         buf.put(view.page(p + i)); // as Tern's sender captures a page into its buffer
                     }
                     buf.flip();
-                    writeFully(ch, buf);
+                    TcpWire.writeFully(ch, buf);
                     p += n;
                 }
                 ack.clear();
-                readFully(ch, ack);
+                TcpWire.readFully(ch, ack, "the sink");
                 long nanos = System.nanoTime() - t0;
                 long written = ack.getLong(0);
                 if (written != bytes) {
@@ -122,22 +121,8 @@ public final class TcpSource implements Callable<Integer> {
             }
             header.clear();
             header.putLong(0, 0).putLong(8, 0);
-            writeFully(ch, header);
+            TcpWire.writeFully(ch, header);
         }
         return 0;
-    }
-
-    private static void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
-    }
-
-    private static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (ch.read(b) < 0) {
-                throw new EOFException("the sink closed the connection");
-            }
-        }
     }
 }
