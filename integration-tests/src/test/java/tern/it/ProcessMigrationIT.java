@@ -12,11 +12,9 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tern.common.json.JsonObjects;
 import tern.lab.process.ChildProcess;
-import tern.lab.process.FileTree;
 import tern.lab.process.ProcessGroup;
 
 /**
@@ -31,21 +29,10 @@ class ProcessMigrationIT extends ProcessTest {
     /** Stores per second: dirties a good share of the pages while iteration 1 runs, cheap for 2 cores. */
     private static final String RATE = "5000";
 
-    private Path shmDir;
-
-    @AfterEach
-    void tearDown() {
-        // the writer, left SIGSTOPped by the sender, still maps its file; the group's SIGKILL ends it anyway
-        FileTree.delete(shmDir);
-    }
 
     @Test
     void migratesAFileAnotherProcessWritesAndLeavesTheWriterStopped() throws Exception {
-        Path shm = Path.of("/dev/shm");
-        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
-            shmDir = Files.createTempDirectory(shm, "tern-it-");
-        }
-        Path source = (shmDir != null ? shmDir : dir).resolve("source.ram");
+        Path source = shmDir().resolve("source.ram");
         Path image = dir.resolve("image.ram");
         Path stats = dir.resolve("stats.jsonl");
 

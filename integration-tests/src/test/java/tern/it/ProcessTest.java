@@ -1,11 +1,14 @@
 package tern.it;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
+import tern.lab.process.FileTree;
 import tern.lab.process.ProcessGroup;
 import tern.lab.process.TernHome;
 
@@ -20,14 +23,32 @@ abstract class ProcessTest {
 
     ProcessGroup processes;
 
+    private Path shm;
+
     @BeforeEach
     final void startProcessGroup() {
         processes = new ProcessGroup(TernHome.find(), dir);
     }
 
+    /** Ends the processes first: one may still map a file in {@link #shmDir()}. */
     @AfterEach
     final void endProcessGroup() throws InterruptedException {
         processes.close();
+        if (shm != null && !shm.equals(dir)) {
+            FileTree.delete(shm);
+        }
+    }
+
+    /**
+     * A directory for source memory: a new one in /dev/shm where it is writable (as a guest's RAM
+     * file would be), else {@link #dir}; deleted after the test.
+     */
+    Path shmDir() throws IOException {
+        if (shm == null) {
+            Path devShm = Path.of("/dev/shm");
+            shm = Files.isDirectory(devShm) && Files.isWritable(devShm) ? Files.createTempDirectory(devShm, "tern-it-") : dir;
+        }
+        return shm;
     }
 
     /** A JVM running {@code mainClass} from this module's test classes. */

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
 import tern.common.json.JsonObjects;
 import tern.common.qmp.QmpClient;
 import tern.lab.process.ChildProcess;
-import tern.lab.process.FileTree;
 import tern.lab.process.ProcessGroup;
 import tern.lab.qemu.GuestKit;
 import tern.lab.qemu.SerialConsole;
@@ -43,7 +42,6 @@ class QemuGuestIT extends ProcessTest {
     private static final Duration BOOT = Duration.ofSeconds(120);
     private static final Pattern HB = Pattern.compile("tern-hb seq=(\\d+) stores=(\\d+) .*");
 
-    private Path shm;
     private final List<AutoCloseable> open = new ArrayList<>();
     private Path destinationPid;
 
@@ -56,7 +54,6 @@ class QemuGuestIT extends ProcessTest {
             // the destination QEMU outlives the receiver that started it, as it must in production
             ProcessHandle.of(Long.parseLong(Files.readString(destinationPid).strip())).ifPresent(ProcessHandle::destroyForcibly);
         }
-        FileTree.delete(shm);
     }
 
     private SerialConsole console(String name) throws IOException {
@@ -70,7 +67,7 @@ class QemuGuestIT extends ProcessTest {
         boolean ci = System.getenv("CI") != null;
         assumeTrue(ci || GuestKit.qemuInstalled(), "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
         GuestKit kit = GuestKit.build(Path.of(System.getProperty("tern.home")));
-        shm = Files.createTempDirectory(Path.of("/dev/shm"), "tern-qemu-it-");
+        Path shm = shmDir();
         Path srcRam = shm.resolve("source.ram");
         Path srcQmp = dir.resolve("source.qmp");
 

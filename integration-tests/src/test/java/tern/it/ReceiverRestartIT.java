@@ -12,11 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tern.common.json.JsonObjects;
 import tern.lab.process.ChildProcess;
-import tern.lab.process.FileTree;
 import tern.lab.process.ProcessGroup;
 
 /**
@@ -36,20 +34,10 @@ class ReceiverRestartIT extends ProcessTest {
     private static final int PAGE_SIZE = PageWriterProcess.PAGE_SIZE;
     private static final int[] CHANGED = {3, 100, 517, 1024, 1500, 2000, 2046, 2047};
 
-    private Path shmDir;
-
-    @AfterEach
-    void tearDown() {
-        FileTree.delete(shmDir);
-    }
 
     @Test
     void killedReceiverRestartsResumesAndChangedPagesAreResent() throws Exception {
-        Path shm = Path.of("/dev/shm");
-        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
-            shmDir = Files.createTempDirectory(shm, "tern-it-");
-        }
-        Path source = (shmDir != null ? shmDir : dir).resolve("source.ram");
+        Path source = shmDir().resolve("source.ram");
         Path image = dir.resolve("image.ram");
         Path stats = dir.resolve("stats.jsonl");
 
