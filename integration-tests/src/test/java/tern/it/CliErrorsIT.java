@@ -5,52 +5,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.ProcessGroup;
 
 /** The tools' exit codes and messages: 0 verified, 1 failed migration, 2 bad usage; one clear line; traces only with --verbose. */
-class CliErrorsIT {
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image .+");
-
-    @TempDir
-    Path dir;
-
-    private ProcessGroup processes;
-
-    @BeforeEach
-    void setUp() {
-        processes = new ProcessGroup(dir);
-    }
-
-    @AfterEach
-    void tearDown() throws InterruptedException {
-        processes.close();
-    }
-
-    private ItProcess start(String name, List<String> command) throws IOException {
-        return processes.start(name, command);
-    }
-
-
-    private static int exit(ItProcess p) throws InterruptedException {
+class CliErrorsIT extends ProcessTest {
+    private static int exit(ChildProcess p) throws Exception {
         return p.awaitExit(); // already exited: returns at once
     }
 
-    private static void assertOneLine(ItProcess p, String what) {
+    private static void assertOneLine(ChildProcess p, String what) {
         List<String> err = p.stderrLines();
         assertEquals(1, err.size(), what + ": exactly one line on stderr expected\n" + p.outputs());
     }
 
-    private static void assertNoStackTrace(ItProcess p) {
+    private static void assertNoStackTrace(ChildProcess p) {
         for (String l : p.stderrLines()) {
             assertFalse(l.startsWith("\tat "), "stack trace without --verbose\n" + p.outputs());
         }
@@ -61,7 +35,7 @@ class CliErrorsIT {
 
     @Test
     void a_unknownModeIsBadUsageNamingTheOption() throws Exception {
-        ItProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
+        ChildProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
                 "--mode", "bogus");
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "--mode bogus");
@@ -74,14 +48,14 @@ class CliErrorsIT {
 
     @Test
     void b_h_unreachableReceiverFailsWithAClearLineAndNoTrace() throws Exception {
-        ItProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB");
+        ChildProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB");
         assertEquals(1, exit(p), p.outputs());
         String err = p.stderr();
         assertTrue(err.contains("unreachable") || err.contains("UNAVAILABLE"), "clear reason expected\n" + p.outputs());
         assertOneLine(p, "unreachable receiver");
         assertNoStackTrace(p); // (h)
 
-        ItProcess v = processes.run("sender-verbose", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
+        ChildProcess v = processes.run("sender-verbose", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle", "--memory", "1MiB",
                 "--verbose");
         assertEquals(1, exit(v), v.outputs());
         assertTrue(v.stderrLines().stream().anyMatch(l -> l.startsWith("\tat ")),
@@ -94,7 +68,7 @@ class CliErrorsIT {
         Path image = dir.resolve("image.ram");
         byte[] content = "precious bytes that must survive\n".getBytes();
         Files.write(image, content);
-        ItProcess p = processes.run("receiver", "tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
+        ChildProcess p = processes.run("receiver", "tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "existing image");
         assertTrue(p.stderr().contains("--overwrite"), "should point at --overwrite\n" + p.outputs());
@@ -105,7 +79,7 @@ class CliErrorsIT {
 
     @Test
     void d_receiverWithABadListenAddressIsBadUsage() throws Exception {
-        ItProcess p = processes.run("receiver", "tern-receiver", "--listen", "nonsense", "--image", dir.resolve("i.ram").toString());
+        ChildProcess p = processes.run("receiver", "tern-receiver", "--listen", "nonsense", "--image", dir.resolve("i.ram").toString());
         assertEquals(2, exit(p), p.outputs());
         assertTrue(p.stderr().contains("--listen") || p.stderr().contains("nonsense"),
                 "should name the bad option or value\n" + p.outputs());
@@ -115,7 +89,7 @@ class CliErrorsIT {
 
     @Test
     void e_missingSourceFileIsBadUsage() throws Exception {
-        ItProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:/nonexistent");
+        ChildProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:/nonexistent");
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "--source file:/nonexistent");
         assertTrue(p.stderr().contains("/nonexistent"), "should name the path\n" + p.outputs());
@@ -126,7 +100,7 @@ class CliErrorsIT {
     void f_fileSourceTakesOnlyDigestMode() throws Exception {
         Path file = dir.resolve("source.ram");
         Files.write(file, new byte[8192]);
-        ItProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:" + file,
+        ChildProcess p = processes.run("sender", "tern-sender", "--to", "127.0.0.1:1", "--source", "file:" + file,
                 "--mode", "sync-clear");
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "--source file: --mode sync-clear");
@@ -137,13 +111,11 @@ class CliErrorsIT {
     @Test
     void g_receiverRefusesATooLargeImageAndBothEndCleanly() throws Exception {
         Path image = dir.resolve("image.ram");
-        ItProcess receiver = start("receiver", ItProcess.launcher("tern-receiver",
-                "--listen", "127.0.0.1:0", "--image", image.toString(), "--max-image", "512KiB"));
-        String first = receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT);
-        Matcher m = LISTENING.matcher(first);
-        assertTrue(m.matches(), "receiver's first line: " + first);
+        ProcessGroup.Receiver started = processes.startReceiver("receiver",
+                "--listen", "127.0.0.1:0", "--image", image.toString(), "--max-image", "512KiB");
+        ChildProcess receiver = started.process();
 
-        ItProcess sender = processes.run("sender", "tern-sender", "--to", "127.0.0.1:" + m.group(1),
+        ChildProcess sender = processes.run("sender", "tern-sender", "--to", started.to(),
                 "--workload", "uniform", "--memory", "1MiB");
         int senderExit = exit(sender);
         int receiverExit = receiver.awaitExit();
@@ -162,15 +134,15 @@ class CliErrorsIT {
     void h_qemuOptionsThatCannotWorkAreBadUsage() throws Exception {
         Path ram = dir.resolve("guest.ram");
         Files.write(ram, new byte[4096]);
-        ItProcess noQmp = processes.run("sender-no-qmp", "tern-sender", "--to", "127.0.0.1:1", "--source", "qemu:" + ram);
+        ChildProcess noQmp = processes.run("sender-no-qmp", "tern-sender", "--to", "127.0.0.1:1", "--source", "qemu:" + ram);
         assertEquals(2, exit(noQmp), noQmp.outputs());
         assertOneLine(noQmp, "qemu: without qmp=");
         assertTrue(noQmp.stderrLines().get(0).contains("qmp=SOCKET is required"), noQmp.outputs());
-        ItProcess twoCopies = processes.run("sender-continue", "tern-sender", "--to", "127.0.0.1:1", "--source",
+        ChildProcess twoCopies = processes.run("sender-continue", "tern-sender", "--to", "127.0.0.1:1", "--source",
                 "qemu:" + ram + ",qmp=" + dir.resolve("q.sock") + ",handoff=tcp:127.0.0.1:4444", "--after-success", "continue");
         assertEquals(2, exit(twoCopies), twoCopies.outputs());
         assertTrue(twoCopies.stderrLines().get(0).contains("running on both hosts"), twoCopies.outputs());
-        ItProcess noCommand = processes.run("receiver-no-qemu", "tern-receiver", "--listen", "127.0.0.1:0", "--image",
+        ChildProcess noCommand = processes.run("receiver-no-qemu", "tern-receiver", "--listen", "127.0.0.1:0", "--image",
                 dir.resolve("i.img").toString(), "--qemu-incoming", "tcp:127.0.0.1:4444");
         assertEquals(2, exit(noCommand), noCommand.outputs());
         assertOneLine(noCommand, "--qemu-incoming without a command");

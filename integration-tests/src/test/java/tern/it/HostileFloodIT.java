@@ -1,7 +1,6 @@
 package tern.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -10,29 +9,23 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.ProcessGroup;
 import tern.proto.Complete;
 import tern.proto.DigestAlgorithm;
 import tern.proto.Hello;
@@ -41,6 +34,7 @@ import tern.proto.PageBatch;
 import tern.proto.PageEncoding;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
+import tern.receiver.RawPeer;
 
 /**
  * DESIGN.md invariant 4's "memory stays bounded", against the packaged receiver as a process whose
@@ -51,99 +45,98 @@ import tern.proto.SenderMessage;
  * reads its acknowledgements; the process stays alive throughout, and its peak resident memory
  * is reported.
  */
-class HostileFloodIT {
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image .+");
+class HostileFloodIT extends ProcessTest {
     static final int PAGE = 4096;
     static final int PAGES = 4096; // a 16 MiB image
     static final int FLOOD_BATCHES = 40_000; // one page each: 160 MiB of pages, acknowledgements never read until the end
     static final String CAPPED_JVM = "-XX:+UseSerialGC -Xmx48m -XX:MaxDirectMemorySize=32m -XX:+ExitOnOutOfMemoryError";
 
-    @TempDir
-    Path dir;
-    private ProcessGroup processes;
+    static final Duration REPLY_TIMEOUT = Duration.ofSeconds(120);
     private ManagedChannel channel;
-
-    @BeforeEach
-    void setUp() {
-        processes = new ProcessGroup(dir);
-    }
+    private final List<RawPeer> peers = new ArrayList<>();
 
     @AfterEach
     void tearDown() throws InterruptedException {
+        for (RawPeer p : peers) {
+            p.close();
+        }
         if (channel != null) {
             channel.shutdownNow();
             channel.awaitTermination(10, TimeUnit.SECONDS);
         }
-        processes.close();
+    }
+
+    /** A stream whose replies are read only when asked for: a sender that floods and does not listen. */
+    private RawPeer flood(int port) {
+        RawPeer p = RawPeer.unread(port, REPLY_TIMEOUT);
+        peers.add(p);
+        return p;
     }
 
     @Test
     void receiverWithCappedMemorySurvivesFloodsAndStillCompletes() throws Exception {
         Path image = dir.resolve("image.img");
-        ItProcess receiver = ItProcess.start("receiver", dir, ItProcess.launcher("tern-receiver",
-                "--listen", "127.0.0.1:0", "--image", image.toString(), "--keep-serving"), Map.of("TERN_JAVA_OPTS", CAPPED_JVM));
-        try (receiver) {
-            Matcher m = LISTENING.matcher(receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT));
-            assertTrue(m.matches(), receiver.outputs());
-            channel = NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(m.group(1))).usePlaintext()
-                    .maxInboundMessageSize(16 << 20).build();
+        ProcessGroup.Receiver started = processes.startReceiver("receiver", Map.of("TERN_JAVA_OPTS", CAPPED_JVM),
+                "--listen", "127.0.0.1:0", "--image", image.toString(), "--keep-serving");
+        ChildProcess receiver = started.process();
+        int port = started.port();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().maxInboundMessageSize(16 << 20).build();
 
-            // 1. messages over the 4 MiB limit: refused from their 5-byte length prefix, never buffered whole
-            for (int i = 0; i < 16; i++) {
-                Status s = sendRaw(new byte[5 << 20]);
-                assertEquals(Status.Code.RESOURCE_EXHAUSTED, s.getCode(), s::toString);
-            }
-
-            // 2. a hello whose digest table (16 M pages x 32 B = 512 MiB) cannot fit a 48 MiB heap
-            Flood big = new Flood();
-            big.send(SenderMessage.newBuilder().setHello(hello().setPageSize(512).setPageCount(16L << 20)).build());
-            Status s = big.end();
-            assertEquals(Status.Code.FAILED_PRECONDITION, s.getCode(), s::toString);
-            assertTrue(s.getDescription().contains("hello.page_count") && s.getDescription().contains("heap"), s::toString);
-
-            // 3. the flood: hello, then 40,000 batches sent without waiting for the transport or reading acks
-            Flood flood = new Flood();
-            flood.send(SenderMessage.newBuilder().setHello(hello()).build());
-            flood.request(1);
-            assertTrue(flood.next().hasAccept());
-            byte[] model = new byte[PAGE * PAGES];
-            for (int k = 1; k <= FLOOD_BATCHES; k++) {
-                int page = (int) ((k * 2654435761L) % PAGES);
-                byte[] bytes = pattern(k);
-                System.arraycopy(bytes, 0, model, page * PAGE, PAGE);
-                flood.send(SenderMessage.newBuilder().setBatch(PageBatch.newBuilder().setSequence(k).setIteration(1)
-                        .addPageIndexes(page).setEncodings(ByteString.copyFrom(new byte[] {PageEncoding.RAW_VALUE}))
-                        .addPayloadLengths(PAGE).setPayload(ByteString.copyFrom(bytes))).build());
-            }
-            // ... while 20 more streams push junk beside it: each is refused, the migration goes on
-            for (int j = 0; j < 20; j++) {
-                Flood junk = new Flood();
-                for (int i = 0; i < 8; i++) {
-                    junk.send(SenderMessage.newBuilder().setHello(hello().setMigrationId("junk-" + j)).build());
-                }
-                Status js = junk.end();
-                assertEquals(Status.Code.FAILED_PRECONDITION, js.getCode(), js::toString);
-                assertTrue(js.getDescription().contains("already in progress"), js::toString);
-            }
-            // now read: every batch was stored and acknowledged in order
-            flood.request(FLOOD_BATCHES + 1);
-            for (int k = 1; k <= FLOOD_BATCHES; k++) {
-                ReceiverMessage r = flood.next();
-                assertTrue(r.hasAck() && r.getAck().getSequence() == k, () -> "expected ack " + r);
-            }
-            flood.send(SenderMessage.newBuilder().setComplete(Complete.newBuilder().setLastSequence(FLOOD_BATCHES)
-                    .setRootDigest(ByteString.copyFrom(rootOf(model)))).build());
-            ReceiverMessage verdict = flood.next();
-            assertTrue(verdict.hasVerdict() && verdict.getVerdict().getOk(), verdict::toString);
-            assertEquals(-1, java.util.Arrays.mismatch(model, Files.readAllBytes(image)), "image differs from the flood's pages");
-
-            assertTrue(receiver.isAlive(), "the receiver died\n" + receiver.outputs());
-            long peakKiB = peakRssKiB(receiver.pid());
-            System.out.println("HostileFloodIT: receiver peak RSS " + peakKiB / 1024 + " MiB after "
-                    + (long) FLOOD_BATCHES * PAGE / (1 << 20) + " MiB of flooded pages and 80 MiB of oversized messages");
-            // heap 48 + direct 32 + the JVM's own (code, metaspace, threads): well under 400 MiB unless input piled up
-            assertTrue(peakKiB < 400 * 1024, "peak RSS " + peakKiB + " KiB\n" + receiver.outputs());
+        // 1. messages over the 4 MiB limit: refused from their 5-byte length prefix, never buffered whole
+        for (int i = 0; i < 16; i++) {
+            Status s = sendRaw(new byte[5 << 20]);
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, s.getCode(), s::toString);
         }
+
+        // 2. a hello whose digest table (16 M pages x 32 B = 512 MiB) cannot fit a 48 MiB heap
+        RawPeer big = flood(port);
+        big.send(SenderMessage.newBuilder().setHello(hello().setPageSize(512).setPageCount(16L << 20)).build());
+        Status s = big.awaitEnd();
+        assertEquals(Status.Code.FAILED_PRECONDITION, s.getCode(), s::toString);
+        assertTrue(s.getDescription().contains("hello.page_count") && s.getDescription().contains("heap"), s::toString);
+
+        // 3. the flood: hello, then 40,000 batches sent without waiting for the transport or reading acks
+        RawPeer flood = flood(port);
+        flood.send(SenderMessage.newBuilder().setHello(hello()).build());
+        flood.request(1);
+        assertTrue(flood.next().hasAccept());
+        byte[] model = new byte[PAGE * PAGES];
+        for (int k = 1; k <= FLOOD_BATCHES; k++) {
+            int page = (int) ((k * 2654435761L) % PAGES);
+            byte[] bytes = pattern(k);
+            System.arraycopy(bytes, 0, model, page * PAGE, PAGE);
+            flood.send(SenderMessage.newBuilder().setBatch(PageBatch.newBuilder().setSequence(k).setIteration(1)
+                    .addPageIndexes(page).setEncodings(ByteString.copyFrom(new byte[] {PageEncoding.RAW_VALUE}))
+                    .addPayloadLengths(PAGE).setPayload(ByteString.copyFrom(bytes))).build());
+        }
+        // ... while 20 more streams push junk beside it: each is refused, the migration goes on
+        for (int j = 0; j < 20; j++) {
+            RawPeer junk = flood(port);
+            for (int i = 0; i < 8; i++) {
+                junk.send(SenderMessage.newBuilder().setHello(hello().setMigrationId("junk-" + j)).build());
+            }
+            Status js = junk.awaitEnd();
+            assertEquals(Status.Code.FAILED_PRECONDITION, js.getCode(), js::toString);
+            assertTrue(js.getDescription().contains("already in progress"), js::toString);
+        }
+        // now read: every batch was stored and acknowledged in order
+        flood.request(FLOOD_BATCHES + 1);
+        for (int k = 1; k <= FLOOD_BATCHES; k++) {
+            ReceiverMessage r = flood.next();
+            assertTrue(r.hasAck() && r.getAck().getSequence() == k, () -> "expected ack " + r);
+        }
+        flood.send(SenderMessage.newBuilder().setComplete(Complete.newBuilder().setLastSequence(FLOOD_BATCHES)
+                .setRootDigest(ByteString.copyFrom(RawPeer.rootOf(model, PAGE)))).build());
+        ReceiverMessage verdict = flood.next();
+        assertTrue(verdict.hasVerdict() && verdict.getVerdict().getOk(), verdict::toString);
+        assertEquals(-1, java.util.Arrays.mismatch(model, Files.readAllBytes(image)), "image differs from the flood's pages");
+
+        assertTrue(receiver.isAlive(), "the receiver died\n" + receiver.outputs());
+        long peakKiB = peakRssKiB(receiver.pid());
+        System.out.println("HostileFloodIT: receiver peak RSS " + peakKiB / 1024 + " MiB after "
+                + (long) FLOOD_BATCHES * PAGE / (1 << 20) + " MiB of flooded pages and 80 MiB of oversized messages");
+        // heap 48 + direct 32 + the JVM's own (code, metaspace, threads): well under 400 MiB unless input piled up
+        assertTrue(peakKiB < 400 * 1024, "peak RSS " + peakKiB + " KiB\n" + receiver.outputs());
     }
 
     private Status sendRaw(byte[] bytes) throws Exception {
@@ -187,64 +180,6 @@ class HostileFloodIT {
         return closed.get(60, TimeUnit.SECONDS);
     }
 
-    /** A stream whose replies are read only when asked for: a sender that floods and does not listen. */
-    private final class Flood {
-        private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
-        private ClientCallStreamObserver<SenderMessage> out;
-
-        Flood() {
-            ClientCalls.asyncBidiStreamingCall(channel.newCall(MigrationGrpc.getMigrateMethod(), CallOptions.DEFAULT),
-                    new ClientResponseObserver<SenderMessage, ReceiverMessage>() {
-                        @Override
-                        public void beforeStart(ClientCallStreamObserver<SenderMessage> requestStream) {
-                            out = requestStream;
-                            requestStream.disableAutoRequestWithInitial(0);
-                        }
-
-                        @Override
-                        public void onNext(ReceiverMessage value) {
-                            events.add(value);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            events.add(Status.fromThrowable(t));
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            events.add(Status.OK);
-                        }
-                    });
-        }
-
-        void send(SenderMessage m) {
-            out.onNext(m);
-        }
-
-        void request(int n) {
-            out.request(n);
-        }
-
-        ReceiverMessage next() throws InterruptedException {
-            Object e = events.poll(120, TimeUnit.SECONDS);
-            assertNotNull(e, "no reply within 120 s");
-            assertTrue(e instanceof ReceiverMessage, () -> "stream ended: " + e);
-            return (ReceiverMessage) e;
-        }
-
-        Status end() throws InterruptedException {
-            request(Integer.MAX_VALUE);
-            while (true) {
-                Object e = events.poll(60, TimeUnit.SECONDS);
-                assertNotNull(e, "the stream did not end within 60 s");
-                if (e instanceof Status st) {
-                    return st;
-                }
-            }
-        }
-    }
-
     static Hello.Builder hello() {
         return Hello.newBuilder().setProtocolVersion(1).setMigrationId("flood").setPageSize(PAGE).setPageCount(PAGES)
                 .setDigest(DigestAlgorithm.SHA256).addEncodings(PageEncoding.RAW).setMaxBatchPages(64)
@@ -255,16 +190,6 @@ class HostileFloodIT {
         byte[] b = new byte[PAGE];
         new java.util.Random(k).nextBytes(b);
         return b;
-    }
-
-    static byte[] rootOf(byte[] image) throws Exception {
-        MessageDigest root = MessageDigest.getInstance("SHA-256");
-        MessageDigest page = MessageDigest.getInstance("SHA-256");
-        for (int off = 0; off < image.length; off += PAGE) {
-            page.update(image, off, PAGE);
-            root.update(page.digest());
-        }
-        return root.digest();
     }
 
     static long peakRssKiB(long pid) throws IOException {

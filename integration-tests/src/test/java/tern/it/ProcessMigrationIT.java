@@ -12,12 +12,10 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import tern.common.json.JsonObjects;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.ProcessGroup;
 
 /**
  * Three processes, as in production: a receiver, a writer mapping a file (a stand-in for a guest's
@@ -25,55 +23,29 @@ import org.junit.jupiter.api.io.TempDir;
  * writer with SIGSTOP for stop-and-copy. Invariant 1: the image equals the source as it was at the
  * pause, which stays frozen afterwards because the writer is left stopped.
  */
-class ProcessMigrationIT {
+class ProcessMigrationIT extends ProcessTest {
     private static final int PAGES = 4096; // 16 MiB
     private static final int PAGE_SIZE = PageWriterProcess.PAGE_SIZE;
     /** Stores per second: dirties a good share of the pages while iteration 1 runs, cheap for 2 cores. */
     private static final String RATE = "5000";
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image (.+)");
 
-    @TempDir
-    Path dir;
-
-    private Path shmDir;
-    private ProcessGroup processes;
-
-    @BeforeEach
-    void setUp() {
-        processes = new ProcessGroup(dir);
-    }
-
-    @AfterEach
-    void tearDown() throws InterruptedException {
-        // the writer was left SIGSTOPped by the sender: close() kills with SIGKILL, which ends it anyway
-        processes.close();
-        ItProcess.deleteTree(shmDir);
-    }
 
     @Test
     void migratesAFileAnotherProcessWritesAndLeavesTheWriterStopped() throws Exception {
-        Path shm = Path.of("/dev/shm");
-        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
-            shmDir = Files.createTempDirectory(shm, "tern-it-");
-        }
-        Path source = (shmDir != null ? shmDir : dir).resolve("source.ram");
+        Path source = shmDir().resolve("source.ram");
         Path image = dir.resolve("image.ram");
         Path stats = dir.resolve("stats.jsonl");
 
-        ItProcess receiver = processes.start("receiver", ItProcess.launcher("tern-receiver",
-                "--listen", "127.0.0.1:0", "--image", image.toString()));
-        String first = receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT);
-        Matcher m = LISTENING.matcher(first);
-        assertTrue(m.matches(), "receiver's first line: " + first + processes.outputs());
-        int port = Integer.parseInt(m.group(1));
-        assertEquals(image.toString(), m.group(2), "receiver's first line names the image" + processes.outputs());
+        ProcessGroup.Receiver started = processes.startReceiver("receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
+        ChildProcess receiver = started.process();
+        assertEquals(image.toString(), started.listening().image(), "receiver's first line names the image" + processes.outputs());
 
-        ItProcess writer = processes.start("writer", ItProcess.javaMain(PageWriterProcess.class,
+        ChildProcess writer = processes.start("writer", javaMain(PageWriterProcess.class,
                 source.toString(), Integer.toString(PAGES), RATE, "42"));
-        writer.awaitStdoutLine("ready"::equals, ItProcess.TIMEOUT);
+        writer.awaitStdoutLine("ready"::equals, ChildProcess.TIMEOUT);
 
-        ItProcess sender = processes.start("sender", ItProcess.launcher("tern-sender",
-                "--to", "127.0.0.1:" + port, "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
+        ChildProcess sender = processes.start("sender", processes.tool("tern-sender",
+                "--to", started.to(), "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
                 "--mode", "digest", "--stats", stats.toString()));
         int senderExit = sender.awaitExit();
         int receiverExit = receiver.awaitExit();
@@ -81,19 +53,19 @@ class ProcessMigrationIT {
         assertEquals(0, receiverExit, "receiver exit code" + processes.outputs());
 
         assertTrue(Files.exists(stats), "no --stats file" + processes.outputs());
-        List<Map<String, String>> lines = FlatJson.readLines(stats);
+        List<Map<String, Object>> lines = JsonObjects.readLines(stats);
         assertTrue(lines.size() >= 2, "iterations and a summary expected: " + lines + processes.outputs());
-        Map<String, String> summary = lines.get(lines.size() - 1);
+        Map<String, Object> summary = lines.get(lines.size() - 1);
         assertEquals("summary", summary.get("type"), "last stats line" + processes.outputs());
-        assertEquals("true", summary.get("verified"), "summary: " + summary + processes.outputs());
+        assertEquals(true, summary.get("verified"), "summary: " + summary + processes.outputs());
         for (String k : List.of("converged", "pages_sent", "bytes_on_wire", "root_digest")) {
             assertTrue(summary.containsKey(k), "summary lacks " + k + ": " + summary);
         }
-        List<Map<String, String>> iterations = lines.subList(0, lines.size() - 1);
+        List<Map<String, Object>> iterations = lines.subList(0, lines.size() - 1);
         assertEquals("stop-and-copy", iterations.get(iterations.size() - 1).get("phase"),
                 "the last iteration is the stop-and-copy pass: " + iterations);
         assertTrue(iterations.size() >= 2, "a writer storing " + RATE + "/s leaves work after the bulk pass: " + iterations);
-        long laterDirty = iterations.stream().skip(1).mapToLong(i -> Long.parseLong(i.get("pages_dirty"))).sum();
+        long laterDirty = iterations.stream().skip(1).mapToLong(i -> (Long) i.get("pages_dirty")).sum();
         assertTrue(laterDirty > 0, "iterations 2+ found no dirty page although the writer stores " + RATE + "/s: "
                 + iterations);
 

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,10 +17,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import tern.common.json.JsonObjects;
 import tern.common.qmp.QmpClient;
-import tern.sender.qemu.GuestKit;
-import tern.sender.qemu.SerialConsole;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.ProcessGroup;
+import tern.lab.qemu.GuestKit;
+import tern.lab.qemu.SerialConsole;
 
 /**
  * A real QEMU guest (TCG) migrated by Tern with sender and receiver as separate processes: the
@@ -36,17 +36,12 @@ import tern.sender.qemu.SerialConsole;
  * The guest's RAM is 128 MiB, a multiple of 256 KiB: the size at which QEMU 7.2's own TCG
  * pre-copy loses writes (README); Tern never trusts QEMU's dirty log, so it moves it intact.
  */
-class QemuGuestIT {
+class QemuGuestIT extends ProcessTest {
     private static final long RAM_KIB = 128 * 1024;
-    private static final GuestKit.Workload WORKLOAD = new GuestKit.Workload("mixed", 1024, 32, 0.5, 2);
+    private static final GuestKit.Workload WORKLOAD = new GuestKit.Workload(GuestKit.Pattern.MIXED, 1024, 32, 0.5, 2);
     private static final Duration BOOT = Duration.ofSeconds(120);
     private static final Pattern HB = Pattern.compile("tern-hb seq=(\\d+) stores=(\\d+) .*");
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image .*");
 
-    @TempDir
-    Path dir;
-
-    private Path shm;
     private final List<AutoCloseable> open = new ArrayList<>();
     private Path destinationPid;
 
@@ -59,13 +54,6 @@ class QemuGuestIT {
             // the destination QEMU outlives the receiver that started it, as it must in production
             ProcessHandle.of(Long.parseLong(Files.readString(destinationPid).strip())).ifPresent(ProcessHandle::destroyForcibly);
         }
-        ItProcess.deleteTree(shm);
-    }
-
-    private ItProcess start(String name, List<String> command) throws IOException {
-        ItProcess p = ItProcess.start(name, dir, command, Map.of());
-        open.add(p);
-        return p;
     }
 
     private SerialConsole console(String name) throws IOException {
@@ -79,22 +67,23 @@ class QemuGuestIT {
         boolean ci = System.getenv("CI") != null;
         assumeTrue(ci || GuestKit.qemuInstalled(), "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
         GuestKit kit = GuestKit.build(Path.of(System.getProperty("tern.home")));
-        shm = Files.createTempDirectory(Path.of("/dev/shm"), "tern-qemu-it-");
+        Path shm = shmDir();
         Path srcRam = shm.resolve("source.ram");
         Path srcQmp = dir.resolve("source.qmp");
 
         SerialConsole srcConsole = console("source");
-        start("source-qemu", kit.command(RAM_KIB, srcRam, WORKLOAD, srcConsole.port(), srcQmp));
+        processes.start("source-qemu", kit.command(RAM_KIB, srcRam, WORKLOAD, srcConsole.port(), srcQmp));
         assertNotNull(srcConsole.await(0, l -> l.startsWith("tern-check") && l.contains(" ok "), BOOT),
                 "the source guest booted and checked its memory; console: " + srcConsole.log());
 
         // 1. A hand-off to a port where nothing listens: Tern's part verifies, QEMU's migrate fails,
         //    the sender exits 1 with QEMU's error and the source guest was continued.
-        ItProcess plain = start("receiver-plain", ItProcess.launcher("tern-receiver", "--listen", "127.0.0.1:0",
-                "--image", shm.resolve("plain.img").toString()));
-        int plainPort = port(plain);
-        int deadPort = freePort();
-        ItProcess failing = start("sender-failing", ItProcess.launcher("tern-sender", "--to", "127.0.0.1:" + plainPort,
+        ProcessGroup.Receiver plainReceiver = processes.startReceiver("receiver-plain", "--listen", "127.0.0.1:0",
+                "--image", shm.resolve("plain.img").toString());
+        ChildProcess plain = plainReceiver.process();
+        int plainPort = plainReceiver.port();
+        int deadPort = GuestKit.freePort();
+        ChildProcess failing = processes.start("sender-failing", processes.tool("tern-sender", "--to", "127.0.0.1:" + plainPort,
                 "--source", "qemu:" + srcRam + ",qmp=" + srcQmp + ",handoff=tcp:127.0.0.1:" + deadPort, "--quiet"));
         assertEquals(1, failing.awaitExit(), failing.outputs());
         assertTrue(failing.stderr().contains("device-state hand-off to tcp:127.0.0.1:" + deadPort + " failed")
@@ -116,7 +105,7 @@ class QemuGuestIT {
         // 2. A RAM file that is not the guest's is refused before anything moves, naming both.
         Path stranger = shm.resolve("stranger.ram");
         Files.write(stranger, new byte[4096]);
-        ItProcess refused = start("sender-stranger", ItProcess.launcher("tern-sender", "--to", "127.0.0.1:9",
+        ChildProcess refused = processes.start("sender-stranger", processes.tool("tern-sender", "--to", "127.0.0.1:9",
                 "--source", "qemu:" + stranger + ",qmp=" + srcQmp));
         assertEquals(1, refused.awaitExit(), refused.outputs());
         assertTrue(refused.stderr().contains("has no memory-backend-file with mem-path=" + stranger)
@@ -125,12 +114,13 @@ class QemuGuestIT {
         // 3. A destination QEMU whose RAM is not the receiver's image: the receiver refuses the
         //    verdict saying so, the sender exits 1 and the source guest runs on.
         Path elsewhere = shm.resolve("elsewhere.ram");
-        List<String> wrongCmd = ItProcess.launcher("tern-receiver", "--listen", "127.0.0.1:0", "--image",
-                shm.resolve("wrong.img").toString(), "--qemu-incoming", "tcp:127.0.0.1:" + freePort(), "--");
-        wrongCmd.addAll(kit.command(RAM_KIB, elsewhere, WORKLOAD, console("wrong-destination").port(), null));
-        ItProcess wrongReceiver = start("receiver-wrong-ram", wrongCmd);
-        int wrongPort = port(wrongReceiver);
-        ItProcess refusedSender = start("sender-wrong-ram", ItProcess.launcher("tern-sender", "--to", "127.0.0.1:" + wrongPort,
+        List<String> wrongArgs = new ArrayList<>(List.of("--listen", "127.0.0.1:0", "--image",
+                shm.resolve("wrong.img").toString(), "--qemu-incoming", "tcp:127.0.0.1:" + GuestKit.freePort(), "--"));
+        wrongArgs.addAll(kit.command(RAM_KIB, elsewhere, WORKLOAD, console("wrong-destination").port(), null));
+        ProcessGroup.Receiver wrong = processes.startReceiver("receiver-wrong-ram", wrongArgs.toArray(String[]::new));
+        ChildProcess wrongReceiver = wrong.process();
+        int wrongPort = wrong.port();
+        ChildProcess refusedSender = processes.start("sender-wrong-ram", processes.tool("tern-sender", "--to", "127.0.0.1:" + wrongPort,
                 "--source", "qemu:" + srcRam + ",qmp=" + srcQmp + ",handoff=tcp:127.0.0.1:" + deadPort, "--quiet"));
         assertEquals(1, refusedSender.awaitExit(), refusedSender.outputs() + wrongReceiver.outputs());
         assertTrue(refusedSender.stderr().contains("image verified, but")
@@ -145,24 +135,26 @@ class QemuGuestIT {
         Path dstRam = shm.resolve("destination.ram");
         SerialConsole dstConsole = console("destination");
         destinationPid = dir.resolve("destination.pid");
-        int incoming = freePort();
-        List<String> receiverCmd = ItProcess.launcher("tern-receiver", "--listen", "127.0.0.1:0", "--image", dstRam.toString(),
-                "--qemu-incoming", "tcp:127.0.0.1:" + incoming, "--qemu-log", dir.resolve("destination-qemu.log").toString(), "--");
-        receiverCmd.addAll(kit.command(RAM_KIB, dstRam, WORKLOAD, dstConsole.port(), null));
-        receiverCmd.addAll(List.of("-pidfile", destinationPid.toString()));
-        ItProcess receiver = start("receiver", receiverCmd);
-        int port = port(receiver);
+        int incoming = GuestKit.freePort();
+        List<String> receiverArgs = new ArrayList<>(List.of("--listen", "127.0.0.1:0", "--image", dstRam.toString(),
+                "--qemu-incoming", "tcp:127.0.0.1:" + incoming, "--qemu-log", dir.resolve("destination-qemu.log").toString(),
+                "--"));
+        receiverArgs.addAll(kit.command(RAM_KIB, dstRam, WORKLOAD, dstConsole.port(), null));
+        receiverArgs.addAll(List.of("-pidfile", destinationPid.toString()));
+        ProcessGroup.Receiver started = processes.startReceiver("receiver", receiverArgs.toArray(String[]::new));
+        ChildProcess receiver = started.process();
+        int port = started.port();
         Path stats = dir.resolve("stats.jsonl");
         int lastSourceBeat = lastBeat(srcConsole)[0];
-        ItProcess sender = start("sender", ItProcess.launcher("tern-sender", "--to", "127.0.0.1:" + port,
+        ChildProcess sender = processes.start("sender", processes.tool("tern-sender", "--to", "127.0.0.1:" + port,
                 "--source", "qemu:" + srcRam + ",qmp=" + srcQmp + ",handoff=tcp:127.0.0.1:" + incoming,
                 "--bandwidth", "64MiB", "--stats", stats.toString()));
         assertEquals(0, sender.awaitExit(), sender.outputs() + receiver.outputs());
         assertEquals(0, receiver.awaitExit(), receiver.outputs());
         assertTrue(receiver.stdout().contains("guest handed over: destination QEMU pid"), receiver.outputs());
         List<String> statLines = Files.readAllLines(stats);
-        Map<String, String> summary = FlatJson.parse(statLines.get(statLines.size() - 2));
-        assertEquals("true", summary.get("verified"));
+        Map<String, Object> summary = JsonObjects.parse(statLines.get(statLines.size() - 2));
+        assertEquals(true, summary.get("verified"));
         assertTrue(statLines.get(statLines.size() - 1).contains("\"type\":\"handoff\""), statLines.toString());
 
         // The destination guest runs on: its heartbeats continue the source's count, its stores
@@ -195,18 +187,5 @@ class QemuGuestIT {
             }
         }
         return r;
-    }
-
-    private static int port(ItProcess receiver) throws InterruptedException {
-        Matcher m = LISTENING.matcher(receiver.awaitStdoutLine(l -> l.startsWith("listening on"), ItProcess.TIMEOUT));
-        assertTrue(m.matches());
-        return Integer.parseInt(m.group(1));
-    }
-
-    /** A port free now (nothing listens on it until QEMU is told to). */
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 }

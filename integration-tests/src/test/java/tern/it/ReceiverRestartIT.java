@@ -12,12 +12,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import tern.common.json.JsonObjects;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.ProcessGroup;
 
 /**
  * A receiver process killed with SIGKILL in the middle of a migration and started again on the
@@ -31,53 +29,31 @@ import org.junit.jupiter.api.io.TempDir;
  * (iterations take about 2 s each at the capped bandwidth, and the run is forced to 3 of them), the
  * changes follow the receiver's death, the sender's resume follows the restart.
  */
-class ReceiverRestartIT {
+class ReceiverRestartIT extends ProcessTest {
     private static final int PAGES = 2048; // 8 MiB: about 2 s per pass at 4 MiB/s
     private static final int PAGE_SIZE = PageWriterProcess.PAGE_SIZE;
     private static final int[] CHANGED = {3, 100, 517, 1024, 1500, 2000, 2046, 2047};
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image (.+)");
 
-    @TempDir
-    Path dir;
-    private Path shmDir;
-    private ProcessGroup processes;
-
-    @BeforeEach
-    void setUp() {
-        processes = new ProcessGroup(dir);
-    }
-
-    @AfterEach
-    void tearDown() throws InterruptedException {
-        processes.close();
-        ItProcess.deleteTree(shmDir);
-    }
 
     @Test
     void killedReceiverRestartsResumesAndChangedPagesAreResent() throws Exception {
-        Path shm = Path.of("/dev/shm");
-        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
-            shmDir = Files.createTempDirectory(shm, "tern-it-");
-        }
-        Path source = (shmDir != null ? shmDir : dir).resolve("source.ram");
+        Path source = shmDir().resolve("source.ram");
         Path image = dir.resolve("image.ram");
         Path stats = dir.resolve("stats.jsonl");
 
-        ItProcess receiver = processes.start("receiver", ItProcess.launcher("tern-receiver",
-                "--listen", "127.0.0.1:0", "--image", image.toString()));
-        Matcher m = LISTENING.matcher(receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT));
-        assertTrue(m.matches(), processes.outputs());
-        String port = m.group(1);
+        ProcessGroup.Receiver started = processes.startReceiver("receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
+        ChildProcess receiver = started.process();
+        int port = started.port();
 
-        ItProcess writer = processes.start("writer", ItProcess.javaMain(PageWriterProcess.class,
+        ChildProcess writer = processes.start("writer", javaMain(PageWriterProcess.class,
                 source.toString(), Integer.toString(PAGES), "1000", "7"));
-        writer.awaitStdoutLine("ready"::equals, ItProcess.TIMEOUT);
-        ItProcess sender = processes.start("sender", ItProcess.launcher("tern-sender",
+        writer.awaitStdoutLine("ready"::equals, ChildProcess.TIMEOUT);
+        ChildProcess sender = processes.start("sender", processes.tool("tern-sender",
                 "--to", "127.0.0.1:" + port, "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
                 "--bandwidth", "4MiB", "--downtime-limit", "0ms", "--max-iterations", "3",
                 "--resume-timeout", "60s", "--stats", stats.toString()));
 
-        sender.awaitStdoutLine(l -> l.startsWith("iteration 1 (bulk)"), ItProcess.TIMEOUT);
+        sender.awaitStdoutLine(l -> l.startsWith("iteration 1 (bulk)"), ChildProcess.TIMEOUT);
         receiver.close(); // SIGKILL, mid-migration
         assertTrue(Files.exists(Path.of(image + ".tern-resume")), "the killed receiver left its resume file" + processes.outputs());
 
@@ -89,11 +65,11 @@ class ReceiverRestartIT {
             }
         }
 
-        ItProcess restarted = processes.start("receiver-restarted", ItProcess.launcher("tern-receiver",
+        ChildProcess restarted = processes.start("receiver-restarted", processes.tool("tern-receiver",
                 "--listen", "127.0.0.1:" + port, "--image", image.toString()));
-        String held = restarted.awaitStdoutLine(l -> l.startsWith("image "), ItProcess.TIMEOUT);
+        String held = restarted.awaitStdoutLine(l -> l.startsWith("image "), ChildProcess.TIMEOUT);
         assertTrue(held.contains("rebuilt from the image bytes"), "killed mid-stream: the table is rebuilt: " + held);
-        sender.awaitStdoutLine(l -> l.startsWith("resumed after"), ItProcess.TIMEOUT);
+        sender.awaitStdoutLine(l -> l.startsWith("resumed after"), ChildProcess.TIMEOUT);
 
         assertEquals(0, sender.awaitExit(), "sender exit code" + processes.outputs());
         assertEquals(0, restarted.awaitExit(), "restarted receiver exit code" + processes.outputs());
@@ -104,13 +80,13 @@ class ReceiverRestartIT {
             fail("image differs from the paused source at byte " + mismatch + " (page " + mismatch / PAGE_SIZE + ")"
                     + processes.outputs());
         }
-        List<Map<String, String>> lines = FlatJson.readLines(stats);
-        Map<String, String> summary = lines.get(lines.size() - 1);
-        assertEquals("true", summary.get("verified"), summary.toString());
-        assertEquals("1", summary.get("reconnects"), "one reconnect: " + summary);
-        long resent = Long.parseLong(summary.get("pages_resent"));
+        List<Map<String, Object>> lines = JsonObjects.readLines(stats);
+        Map<String, Object> summary = lines.get(lines.size() - 1);
+        assertEquals(true, summary.get("verified"), summary.toString());
+        assertEquals(1L, summary.get("reconnects"), "one reconnect: " + summary);
+        long resent = (Long) summary.get("pages_resent");
         assertTrue(resent >= CHANGED.length, "the " + CHANGED.length + " changed pages are resent: " + summary);
-        assertEquals("0", summary.get("resync_pages"), "found at the resume, not at completion: " + summary);
+        assertEquals(0L, summary.get("resync_pages"), "found at the resume, not at completion: " + summary);
         assertTrue(Files.notExists(Path.of(image + ".tern-resume")), "a verified migration leaves no resume file");
     }
 }

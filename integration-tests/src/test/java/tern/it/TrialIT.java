@@ -7,43 +7,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.ProcessGroup;
 
 /**
  * bin/tern-trial as a real process: a model's trial with its trace recorded, the trace replayed,
  * a trial against a separate tern-receiver, a model migrated by tern-sender, and bad usage.
  * Deterministic pacing and small memories keep it short; timing decides nothing here.
  */
-class TrialIT {
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image .+");
-
-    @TempDir
-    Path dir;
-
-    private ProcessGroup processes;
-
-    @BeforeEach
-    void setUp() {
-        processes = new ProcessGroup(dir);
-    }
-
-    @AfterEach
-    void tearDown() throws InterruptedException {
-        processes.close();
-    }
-
-
+class TrialIT extends ProcessTest {
     @Test
     void modelTrialWritesTablesFilesAndChartAndItsTraceReplays() throws Exception {
         Path out = dir.resolve("out");
         Path trace = dir.resolve("memcached.trace.gz");
-        ItProcess t = processes.run("trial", "tern-trial", "--workload", "memcached", "--memory", "4MiB", "--pacing", "1/page",
+        ChildProcess t = processes.run("trial", "tern-trial", "--workload", "memcached", "--memory", "4MiB", "--pacing", "1/page",
                 "--bandwidth", "0", "--out", out.toString(), "--record-trace", trace.toString());
         assertEquals(0, t.awaitExit(), t.outputs());
         String stdout = t.stdout();
@@ -58,7 +37,7 @@ class TrialIT {
         assertEquals(5, Files.readAllLines(out.resolve("summary.json")).stream().filter(l -> l.startsWith("{")).count());
 
         Path out2 = dir.resolve("replay");
-        ItProcess r = processes.run("replay", "tern-trial", "--workload", "trace:" + trace, "--pacing", "1/page", "--bandwidth", "0",
+        ChildProcess r = processes.run("replay", "tern-trial", "--workload", "trace:" + trace, "--pacing", "1/page", "--bandwidth", "0",
                 "--runs", "digest,sync-clear", "--out", out2.toString(), "--quiet");
         assertEquals(0, r.awaitExit(), r.outputs());
         String summary = Files.readString(out2.resolve("summary.json"));
@@ -69,22 +48,18 @@ class TrialIT {
 
     @Test
     void trialMigratesToASeparateReceiver() throws Exception {
-        try (ItProcess receiver = ItProcess.start("receiver", dir, ItProcess.launcher("tern-receiver",
-                "--listen", "127.0.0.1:0", "--image", dir.resolve("image.img").toString(), "--keep-serving"))) {
-            Matcher m = LISTENING.matcher(receiver.awaitStdoutLine(l -> l.startsWith("listening on "), ItProcess.TIMEOUT));
-            assertTrue(m.matches(), receiver.outputs());
-            ItProcess t = processes.run("trial", "tern-trial", "--workload", "mcf", "--memory", "2MiB", "--pacing", "0.5/page",
-                    "--bandwidth", "0", "--runs", "sync-clear,digest", "--to", "127.0.0.1:" + m.group(1),
-                    "--out", dir.resolve("out").toString());
-            assertEquals(0, t.awaitExit(), t.outputs() + receiver.outputs());
-            int[] verified = {0}; // the receiver verified both migrations (fails with both outputs if not)
-            receiver.awaitStdoutLine(l -> l.startsWith("verified:") && ++verified[0] == 2, ItProcess.TIMEOUT);
-        }
+        ProcessGroup.Receiver receiver = processes.startReceiver("receiver",
+                "--listen", "127.0.0.1:0", "--image", dir.resolve("image.img").toString(), "--keep-serving");
+        ChildProcess t = processes.run("trial", "tern-trial", "--workload", "mcf", "--memory", "2MiB", "--pacing", "0.5/page",
+                "--bandwidth", "0", "--runs", "sync-clear,digest", "--to", receiver.to(), "--out", dir.resolve("out").toString());
+        assertEquals(0, t.awaitExit(), processes.outputs());
+        int[] verified = {0}; // the receiver verified both migrations (fails with both outputs if not)
+        receiver.process().awaitStdoutLine(l -> l.startsWith("verified:") && ++verified[0] == 2, ChildProcess.TIMEOUT);
     }
 
     @Test
     void senderMigratesAModel() throws Exception {
-        ItProcess s = processes.run("sender", "tern-sender", "--embedded-receiver", dir.resolve("img").toString(),
+        ChildProcess s = processes.run("sender", "tern-sender", "--embedded-receiver", dir.resolve("img").toString(),
                 "--workload", "zeusmp", "--memory", "2MiB", "--pacing", "1/page");
         assertEquals(0, s.awaitExit(), s.outputs());
         assertTrue(s.stdout().contains("verified: mode digest"), s.outputs());
@@ -93,13 +68,13 @@ class TrialIT {
 
     @Test
     void badUsageExitsTwoWithOneLine() throws Exception {
-        ItProcess a = processes.run("bad-runs", "tern-trial", "--workload", "mcf", "--runs", "digest,fast");
+        ChildProcess a = processes.run("bad-runs", "tern-trial", "--workload", "mcf", "--runs", "digest,fast");
         assertEquals(2, a.awaitExit(), a.outputs());
         assertEquals("tern-trial: --runs: 'fast' is not MODE or MODE+xbzrle (MODE: sync-clear, reconcile, digest)",
                 a.stderr().strip(), a.outputs());
 
         Path bad = Files.writeString(dir.resolve("bad.trace"), "tern-trace 1 page-size 4096 pages 4\n0 9 1\n");
-        ItProcess b = processes.run("bad-trace", "tern-trial", "--workload", "trace:" + bad, "--out", dir.resolve("o").toString());
+        ChildProcess b = processes.run("bad-trace", "tern-trial", "--workload", "trace:" + bad, "--out", dir.resolve("o").toString());
         assertEquals(2, b.awaitExit(), b.outputs());
         assertEquals("tern-trial: trace " + bad + " line 2: page 9 out of range for 4 pages", b.stderr().strip(), b.outputs());
     }

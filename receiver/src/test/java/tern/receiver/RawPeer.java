@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -19,22 +22,38 @@ import tern.proto.SenderMessage;
 /**
  * A hand-driven sender: one Migrate stream on a plaintext loopback channel. Every reply and the
  * stream's final status go into one queue, in the order they arrived, so a test reads them with a
- * timeout and never sleeps.
+ * timeout and never sleeps. Published in the receiver's test-jar for the integration tests.
  */
-final class RawPeer implements AutoCloseable {
-    static final long TIMEOUT_SECONDS = 10;
+public final class RawPeer implements AutoCloseable {
+    public static final long TIMEOUT_SECONDS = 10;
 
     private final ManagedChannel channel;
-    private final StreamObserver<SenderMessage> requests;
+    private final long timeoutSeconds;
+    private final boolean unread;
+    private ClientCallStreamObserver<SenderMessage> requests;
     /** {@link ReceiverMessage}s, then one {@link Status} (OK when the receiver completed the stream). */
     private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
 
-    RawPeer(int port) {
+    public RawPeer(int port) {
+        this(port, Duration.ofSeconds(TIMEOUT_SECONDS), false);
+    }
+
+    private RawPeer(int port, Duration timeout, boolean unread) {
+        this.timeoutSeconds = timeout.toSeconds();
+        this.unread = unread;
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port)
                 .usePlaintext()
                 .maxInboundMessageSize(16 << 20)
                 .build();
-        requests = MigrationGrpc.newStub(channel).migrate(new StreamObserver<>() {
+        MigrationGrpc.newStub(channel).migrate(new ClientResponseObserver<SenderMessage, ReceiverMessage>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<SenderMessage> stream) {
+                requests = stream;
+                if (unread) {
+                    stream.disableAutoRequestWithInitial(0);
+                }
+            }
+
             @Override
             public void onNext(ReceiverMessage value) {
                 events.add(value);
@@ -52,20 +71,33 @@ final class RawPeer implements AutoCloseable {
         });
     }
 
-    RawPeer send(SenderMessage m) {
+    /**
+     * A peer that reads no reply until told to ({@link #request}): a sender that floods and does
+     * not listen. Its {@link #awaitEnd} reads whatever is left.
+     */
+    public static RawPeer unread(int port, Duration timeout) {
+        return new RawPeer(port, timeout, true);
+    }
+
+    /** Lets {@code n} more replies in (an {@link #unread} peer). */
+    public void request(int n) {
+        requests.request(n);
+    }
+
+    public RawPeer send(SenderMessage m) {
         requests.onNext(m);
         return this;
     }
 
-    void halfClose() {
+    public void halfClose() {
         requests.onCompleted();
     }
 
     private Object poll(String what) {
         try {
-            Object e = events.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            Object e = events.poll(timeoutSeconds, TimeUnit.SECONDS);
             if (e == null) {
-                fail("no " + what + " from the receiver within " + TIMEOUT_SECONDS + " s");
+                fail("no " + what + " from the receiver within " + timeoutSeconds + " s");
             }
             return e;
         } catch (InterruptedException ie) {
@@ -75,7 +107,7 @@ final class RawPeer implements AutoCloseable {
     }
 
     /** The next reply; fails if the stream ended instead. */
-    ReceiverMessage next() {
+    public ReceiverMessage next() {
         Object e = poll("reply");
         if (e instanceof Status s) {
             fail("expected a reply, but the stream ended with " + s);
@@ -84,7 +116,10 @@ final class RawPeer implements AutoCloseable {
     }
 
     /** The stream's final status; fails if a reply comes first. */
-    Status awaitEnd() {
+    public Status awaitEnd() {
+        if (unread) {
+            request(Integer.MAX_VALUE);
+        }
         Object e = poll("end of stream");
         if (e instanceof ReceiverMessage m) {
             fail("expected the stream to end, but got a reply: " + m);
@@ -93,7 +128,7 @@ final class RawPeer implements AutoCloseable {
     }
 
     /** Asserts that the stream ends (with no further reply) with {@code code} and a description holding every fragment. */
-    Status expectError(Status.Code code, String... fragments) {
+    public Status expectError(Status.Code code, String... fragments) {
         Status s = awaitEnd();
         assertEquals(code, s.getCode(), () -> "status " + s);
         String d = s.getDescription();
@@ -102,6 +137,17 @@ final class RawPeer implements AutoCloseable {
             assertTrue(d.contains(f), () -> "description '" + d + "' does not name '" + f + "'");
         }
         return s;
+    }
+
+    /** What a sender sends in Complete for {@code image}: SHA-256 over the SHA-256 digests of its pages, page 0 first. */
+    public static byte[] rootOf(byte[] image, int pageSize) throws Exception {
+        MessageDigest root = MessageDigest.getInstance("SHA-256");
+        MessageDigest page = MessageDigest.getInstance("SHA-256");
+        for (int off = 0; off < image.length; off += pageSize) {
+            page.update(image, off, pageSize);
+            root.update(page.digest());
+        }
+        return root.digest();
     }
 
     @Override

@@ -259,13 +259,7 @@ abstract class ReceiverFixture {
 
     /** SHA-256 over the concatenated SHA-256 digests of every page, page 0 first. */
     static byte[] rootOf(byte[] image) throws Exception {
-        MessageDigest root = MessageDigest.getInstance("SHA-256");
-        MessageDigest page = MessageDigest.getInstance("SHA-256");
-        for (int off = 0; off < image.length; off += PAGE) {
-            page.update(image, off, PAGE);
-            root.update(page.digest());
-        }
-        return root.digest();
+        return RawPeer.rootOf(image, PAGE);
     }
 
     static String hex(byte[] b) {

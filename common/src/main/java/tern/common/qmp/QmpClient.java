@@ -18,8 +18,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import tern.common.json.JsonObjects;
 import tern.common.stats.Json;
-import tern.common.stats.JsonParser;
 
 /**
  * A QMP (QEMU Machine Protocol) client over a unix socket: JSON lines both ways. One reader
@@ -178,7 +178,7 @@ public final class QmpClient implements AutoCloseable {
             String line;
             while ((line = r.readLine()) != null) {
                 if (!line.isBlank()) {
-                    inbox.add(JsonParser.parseObject(line));
+                    inbox.add(JsonObjects.parse(line));
                 }
             }
         } catch (IOException | RuntimeException e) {

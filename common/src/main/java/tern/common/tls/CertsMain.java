@@ -5,8 +5,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.VerboseOption;
 import tern.common.units.Converters;
 
 @Command(name = "tern-certs", mixinStandardHelpOptions = true, version = "tern-certs 0.1", sortOptions = false,
@@ -24,8 +26,8 @@ public final class CertsMain implements Callable<Integer> {
             description = "Validity (default: ${DEFAULT-VALUE}).")
     Duration validFor;
 
-    @Option(names = "--verbose", description = "Print stack traces with errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     public static void main(String[] args) {
         System.exit(Cli.run(new CertsMain(), args));

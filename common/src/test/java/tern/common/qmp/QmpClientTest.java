@@ -21,8 +21,8 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tern.common.json.JsonObjects;
 import tern.common.stats.Json;
-import tern.common.stats.JsonParser;
 
 /**
  * The client against a peer on a real unix socket that answers as QEMU 7.2 does (greeting,
@@ -97,9 +97,9 @@ class QmpClientTest {
             }
             t.join(10_000);
         }
-        assertEquals("qmp_capabilities", JsonParser.parseObject(received.get(0)).get("execute"));
-        assertEquals("stop", JsonParser.parseObject(received.get(1)).get("execute"));
-        Map<String, Object> migrate = JsonParser.parseObject(received.get(2));
+        assertEquals("qmp_capabilities", JsonObjects.parse(received.get(0)).get("execute"));
+        assertEquals("stop", JsonObjects.parse(received.get(1)).get("execute"));
+        Map<String, Object> migrate = JsonObjects.parse(received.get(2));
         assertEquals("migrate", migrate.get("execute"));
         assertEquals(Map.of("detach", true), migrate.get("arguments"));
     }

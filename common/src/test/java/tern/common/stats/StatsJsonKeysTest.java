@@ -3,6 +3,7 @@ package tern.common.stats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import tern.common.json.JsonObjects;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.Test;
  */
 class StatsJsonKeysTest {
     static List<String> keys(Json j) {
-        return List.copyOf(JsonParser.parseObject(j.toString()).keySet());
+        return List.copyOf(JsonObjects.parse(j.toString()).keySet());
     }
 
     @Test

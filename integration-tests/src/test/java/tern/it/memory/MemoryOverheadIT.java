@@ -13,16 +13,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.digest.DigestKind;
 import tern.common.digest.DigestTable;
-import tern.it.ItProcess;
-import tern.sender.bench.ProcSampler;
-import tern.sender.bench.SourceFiles;
+import tern.lab.bench.ProcSampler;
+import tern.lab.bench.SourceFiles;
+import tern.lab.process.ChildProcess;
+import tern.lab.process.FileTree;
+import tern.lab.process.ProcessGroup;
+import tern.lab.process.TernHome;
 
 /**
  * Memory overhead of each side per GiB of image: the anonymous memory (RssAnon) a sender and a
@@ -50,7 +51,6 @@ class MemoryOverheadIT {
     private static final long SEED = 20240611L;
     private static final long SAMPLE_PERIOD_MS = 10;
     private static final long RUN_TIMEOUT_S = 900;
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+), image (.+)");
 
     /**
      * Sizes: the smallest is the baseline, the overhead is the slope between the two largest.
@@ -237,7 +237,7 @@ class MemoryOverheadIT {
     private Run migrate(String jvm, long bytes) throws Exception {
         Path shmDir = Files.createTempDirectory(Path.of("/dev/shm"), "tern-mem-");
         Path runDir = Files.createTempDirectory(tmp, "run-" + bytes / MIB + "m-");
-        List<ItProcess> started = new ArrayList<>();
+        ProcessGroup started = new ProcessGroup(TernHome.find(), runDir);
         try {
             Path source = shmDir.resolve("source.ram");
             long f0 = System.nanoTime();
@@ -247,19 +247,15 @@ class MemoryOverheadIT {
             Path stats = runDir.resolve("stats.jsonl");
 
             Map<String, String> env = environment(jvm);
-            ItProcess receiver = ItProcess.start("receiver", runDir,
-                    ItProcess.launcher("tern-receiver", "--listen", "127.0.0.1:0", "--image", image.toString()), env);
-            started.add(receiver);
-            String first = receiver.awaitStdoutLine(l -> l.startsWith("listening on "), Duration.ofSeconds(120));
-            Matcher m = LISTENING.matcher(first);
-            assertTrue(m.matches(), "receiver's first line: " + first + receiver.outputs());
+            ProcessGroup.Receiver listening = started.startReceiver("receiver", env,
+                    "--listen", "127.0.0.1:0", "--image", image.toString());
+            ChildProcess receiver = listening.process();
 
             long m0 = System.nanoTime();
-            ItProcess sender = ItProcess.start("sender", runDir, ItProcess.launcher("tern-sender",
-                    "--to", "127.0.0.1:" + m.group(1), "--source", "file:" + source, "--mode", "digest",
+            ChildProcess sender = started.start("sender", runDir, started.tool("tern-sender",
+                    "--to", listening.to(), "--source", "file:" + source, "--mode", "digest",
                     "--digest", DIGEST.cliName(), "--page-size", Integer.toString(PAGE_SIZE),
-                    "--quiet", "--stats", stats.toString()), env);
-            started.add(sender);
+                    "--quiet", "--stats", stats.toString()), env, List.of());
 
             ProcSampler.Watch sw;
             ProcSampler.Watch rw;
@@ -286,11 +282,9 @@ class MemoryOverheadIT {
                     "too few samples to speak of a peak: " + sp + "; " + rp);
             return run;
         } finally {
-            for (ItProcess p : started) {
-                p.close();
-            }
-            ItProcess.deleteTree(shmDir);
-            ItProcess.deleteTree(runDir); // the image (as large as the source) goes before the next size
+            started.close();
+            FileTree.delete(shmDir);
+            FileTree.delete(runDir); // the image (as large as the source) goes before the next size
         }
     }
 
@@ -300,7 +294,6 @@ class MemoryOverheadIT {
         env.put("TERN_JAVA_OPTS", jvm.equals("launcher") ? null : jvm.equals("jvm-defaults") ? "" : jvm);
         return env;
     }
-
 
     // ---- reporting ----
 

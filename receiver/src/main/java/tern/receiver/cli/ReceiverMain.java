@@ -14,6 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tern.common.cli.Cli;
+import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
 import tern.common.tls.TlsFiles;
 import tern.common.tls.TlsOptions;
@@ -86,8 +87,8 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "With --qemu-incoming, after --: the destination QEMU's command line.")
     java.util.List<String> qemuCommand = new java.util.ArrayList<>();
 
-    @Option(names = "--verbose", description = "Print stack traces with errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
 
     /** Held, so the setting outlives a garbage collection of an unreferenced logger. */
     private static final java.util.logging.Logger NETTY_STREAMS =

@@ -2,7 +2,7 @@ package tern.receiver.session;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import tern.common.wire.Varints;
+import tern.common.wire.ProtoFields;
 import tern.common.wire.WireMessage;
 import tern.proto.BatchAck;
 import tern.proto.ReceiverMessage;
@@ -13,6 +13,9 @@ import tern.proto.ReceiverMessage;
  * builders' copy of every digest (about 60 bytes of garbage per page) is gone.
  */
 final class AckMessage implements WireMessage {
+    /** The BatchAck fields {@link #of} writes: AckMessageTest fails when migration.proto has another. */
+    static final int[] FIELDS_WRITTEN = {BatchAck.SEQUENCE_FIELD_NUMBER, BatchAck.DIGESTS_FIELD_NUMBER};
+
     private final byte[] header = new byte[32];
     private byte[] digests;
     private int digestBytes;
@@ -22,17 +25,12 @@ final class AckMessage implements WireMessage {
     AckMessage of(long sequence, byte[] digests, int length) {
         this.digests = digests;
         this.digestBytes = length;
-        int ackSize = (sequence == 0 ? 0 : Varints.tagSize(BatchAck.SEQUENCE_FIELD_NUMBER) + Varints.size(sequence))
-                + (length == 0 ? 0 : Varints.tagSize(BatchAck.DIGESTS_FIELD_NUMBER) + Varints.size(length) + length);
-        int pos = Varints.tag(header, 0, ReceiverMessage.ACK_FIELD_NUMBER, Varints.LEN);
-        pos = Varints.put(header, pos, ackSize);
-        if (sequence != 0) {
-            pos = Varints.tag(header, pos, BatchAck.SEQUENCE_FIELD_NUMBER, Varints.VARINT);
-            pos = Varints.put(header, pos, sequence);
-        }
+        int ackSize = ProtoFields.varintSize(BatchAck.SEQUENCE_FIELD_NUMBER, sequence)
+                + ProtoFields.delimitedSize(BatchAck.DIGESTS_FIELD_NUMBER, length);
+        int pos = ProtoFields.delimited(header, 0, ReceiverMessage.ACK_FIELD_NUMBER, ackSize);
+        pos = ProtoFields.varint(header, pos, BatchAck.SEQUENCE_FIELD_NUMBER, sequence);
         if (length != 0) {
-            pos = Varints.tag(header, pos, BatchAck.DIGESTS_FIELD_NUMBER, Varints.LEN);
-            pos = Varints.put(header, pos, length);
+            pos = ProtoFields.delimited(header, pos, BatchAck.DIGESTS_FIELD_NUMBER, length);
         }
         headerLength = pos;
         return this;

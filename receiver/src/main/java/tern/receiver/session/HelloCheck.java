@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
+import tern.common.wire.Protocol;
 import tern.common.digest.DigestKind;
 import tern.common.page.PageGeometry;
 import tern.proto.Hello;
@@ -58,9 +59,9 @@ final class HelloCheck {
     }
 
     private Asked valid(Hello h) throws ProtocolException {
-        if (h.getProtocolVersion() != MigrationSession.PROTOCOL_VERSION) {
+        if (h.getProtocolVersion() != Protocol.PROTOCOL_VERSION) {
             throw ProtocolException.precondition("hello.protocol_version: " + Integer.toUnsignedString(h.getProtocolVersion())
-                    + " is not spoken here; this receiver speaks version " + MigrationSession.PROTOCOL_VERSION);
+                    + " is not spoken here; this receiver speaks version " + Protocol.PROTOCOL_VERSION);
         }
         if (h.getMigrationId().length() > 128) {
             throw ProtocolException.invalid("hello.migration_id: " + h.getMigrationId().length() + " characters, at most 128");

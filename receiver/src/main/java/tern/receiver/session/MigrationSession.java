@@ -3,6 +3,7 @@ package tern.receiver.session;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.nio.file.Path;
+import tern.common.wire.Protocol;
 import tern.common.digest.RootDigest;
 import tern.proto.Accept;
 import tern.proto.Complete;
@@ -33,13 +34,8 @@ import tern.receiver.image.TargetImage;
  * service hands it to one stream at a time, which delivers messages one at a time.
  */
 public final class MigrationSession {
-    public static final int PROTOCOL_VERSION = 1;
-    /** Completion rounds that may find drifted pages before the receiver gives up. */
-    static final int MAX_RESYNC_ROUNDS = 3;
     /** Drifted pages reported in one Resync message, well inside the message limit. */
     static final int MAX_RESYNC_PAGES = 65536;
-    /** Digest bytes per DigestTableChunk: well inside any sender's 4 MiB inbound limit. */
-    static final int TABLE_CHUNK_BYTES = 1 << 20;
 
     private enum State { AWAIT_HELLO, RECEIVING, DONE }
 
@@ -245,7 +241,7 @@ public final class MigrationSession {
         if (root.equals(c.getRootDigest())) {
             return finish(root, readyForVerdict());
         }
-        if (v.driftTotal() > 0 && resyncRounds < MAX_RESYNC_ROUNDS) {
+        if (v.driftTotal() > 0 && resyncRounds < Protocol.MAX_RESYNC_ROUNDS) {
             // The image no longer holds what we stored: tell the sender what it holds instead, so
             // it resends those pages (invariant 3) rather than failing a migration it can repair.
             resyncRounds++;

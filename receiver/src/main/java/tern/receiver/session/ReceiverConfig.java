@@ -1,6 +1,7 @@
 package tern.receiver.session;
 
 import java.time.Duration;
+import tern.common.wire.Protocol;
 
 /**
  * Limits a receiver enforces on every migration, and how long it holds a migration whose stream
@@ -9,7 +10,7 @@ import java.time.Duration;
 public record ReceiverConfig(int maxMessageBytes, int window, long maxImageBytes, Duration resumeTimeout) {
     public static final Duration DEFAULT_RESUME_TIMEOUT = Duration.ofSeconds(60);
 
-    public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 << 20;
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = Protocol.DEFAULT_MAX_MESSAGE_BYTES;
     public static final int DEFAULT_WINDOW = 16;
 
     public static ReceiverConfig defaults() {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import tern.common.wire.Protocol;
 import tern.common.digest.DigestKind;
 import tern.proto.DigestTableChunk;
 import tern.receiver.image.ResumeFile;
@@ -111,7 +112,7 @@ public final class ResumeState {
     /** The table from {@code firstPage}: the digests of what the image holds, computed here (invariant 3). */
     public DigestTableChunk tableChunk(int firstPage) {
         int len = image.table().digestLength();
-        int n = Math.min(image.table().pages() - firstPage, MigrationSession.TABLE_CHUNK_BYTES / len);
+        int n = Math.min(image.table().pages() - firstPage, Protocol.TABLE_CHUNK_BYTES / len);
         return DigestTableChunk.newBuilder()
                 .setFirstPage(firstPage)
                 .setDigests(ByteString.copyFrom(image.table().raw(), firstPage * len, n * len))

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import tern.common.wire.Protocol;
 import tern.common.digest.DigestKind;
 import tern.common.digest.PageDigest;
 import tern.common.xbzrle.XbzrleCodec;
@@ -174,7 +175,7 @@ final class HostileSession {
         long bound = Math.max(1, CONFIG.maxImageBytes() / Math.max(512, pageSize));
         pageCount = c.rarely() ? c.anyLong() : c.intIn(1, (int) Math.min(bound, 128));
         Hello.Builder h = Hello.newBuilder()
-                .setProtocolVersion(c.rarely() ? c.intIn(0, 3) : MigrationSession.PROTOCOL_VERSION)
+                .setProtocolVersion(c.rarely() ? c.intIn(0, 3) : Protocol.PROTOCOL_VERSION)
                 .setMigrationId(c.rarely() ? "x".repeat(c.intIn(0, 300)) : "fuzz")
                 .setPageSize(pageSize)
                 .setPageCount(pageCount)

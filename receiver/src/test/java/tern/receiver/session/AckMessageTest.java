@@ -11,10 +11,16 @@ import java.io.UncheckedIOException;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import tern.common.testing.Allocations;
+import tern.common.testing.ProtoSchema;
 import tern.proto.BatchAck;
 import tern.proto.ReceiverMessage;
 
 class AckMessageTest {
+    @Test
+    void writesEveryFieldOfBatchAck() {
+        ProtoSchema.assertWritesEveryField(BatchAck.getDescriptor(), "AckMessage", AckMessage.FIELDS_WRITTEN);
+    }
+
     @Test
     void writesWhatTheGeneratedCodeWrites() throws IOException {
         Random r = new Random(3);

@@ -14,18 +14,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.CliEnum;
 import tern.common.cli.HostPort;
-import tern.common.digest.DigestKind;
-import tern.common.page.PageGeometry;
+import tern.common.cli.VerboseOption;
+import tern.common.embed.EmbeddedReceiver;
 import tern.common.tls.TlsFiles;
 import tern.common.tls.TlsOptions;
 import tern.common.stats.Json;
 import tern.common.units.Converters;
-import tern.receiver.server.MigrationOutcome;
-import tern.receiver.server.ReceiverServer;
-import tern.receiver.session.ReceiverConfig;
-import tern.receiver.session.SessionListener;
+import tern.common.wire.Protocol;
 import tern.sender.engine.EngineConfig;
+import tern.sender.engine.EngineListener;
 import tern.sender.engine.MigrationFailure;
 import tern.sender.engine.MigrationResult;
 import tern.sender.engine.Mode;
@@ -35,14 +34,10 @@ import tern.sender.report.StatsFile;
 import tern.sender.report.StatsTable;
 import tern.sender.source.FileSource;
 import tern.sender.source.MemorySource;
-import tern.sender.source.Pacing;
 import tern.sender.source.ProcessPauser;
 import tern.sender.source.QemuSource;
 import tern.sender.source.QemuSourceSpec;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
 import tern.sender.transport.MigrationChannel;
-import tern.sender.workload.Workloads;
 
 @Command(name = "tern-sender", mixinStandardHelpOptions = true, version = "tern-sender 0.1", sortOptions = false,
         description = "Migrates memory to a tern-receiver by digest-acknowledged pre-copy.")
@@ -77,83 +72,36 @@ public final class SenderMain implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source sourceChoice;
 
-    @Option(names = "--memory", paramLabel = "SIZE", converter = Converters.Size.class,
-            description = "Workload memory (default: 256MiB; a model's own size; a trace's).")
-    Long memory;
-
-    @Option(names = "--page-size", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "4096",
-            description = "Page size (default: ${DEFAULT-VALUE}).")
-    long pageSize;
-
-    @Option(names = "--dirty-rate", paramLabel = "PAGES/s",
-            description = "Workload stores (a model's page visits) per second with --pacing wall (default: 4096; a model's own).")
-    Double dirtyRate;
-
-    @Option(names = "--pacing", paramLabel = "wall|N/page", defaultValue = "wall",
-            description = "wall: a writer thread at --dirty-rate; N/page: N stores after each page captured,"
-                    + " deterministic for a seed (default: ${DEFAULT-VALUE}).")
-    String pacing;
-
-    @Option(names = "--silent-fraction", defaultValue = "0.5",
-            description = "Share of silent stores for --workload mixed (default: ${DEFAULT-VALUE}).")
-    double silentFraction;
-
-    @Option(names = "--zero-fraction",
-            description = "Share of workload pages that start all zero (default: 0.25; a model's own).")
-    Double zeroFraction;
-
-    @Option(names = "--trace-speed", defaultValue = "1",
-            description = "Replay speed of --workload trace:FILE relative to its recorded pace (default: ${DEFAULT-VALUE}).")
-    double traceSpeed;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    WorkloadOptions workload;
 
     @Option(names = "--pause-pid", paramLabel = "PID",
             description = "With --source file: stop this process (SIGSTOP) for stop-and-copy.")
     Long pausePid;
 
-    @Option(names = "--mode", defaultValue = "digest", description = "sync-clear, reconcile or digest (default: ${DEFAULT-VALUE}).")
-    String mode;
+    @Option(names = "--mode", defaultValue = "digest", paramLabel = "MODE", converter = Modes.class,
+            completionCandidates = Modes.class, description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Mode mode;
 
-    @Option(names = "--digest", defaultValue = "sha256",
-            description = "sha1, sha256, blake3 or xxh3-128 (default: ${DEFAULT-VALUE}).")
-    String digest;
+    @Mixin
+    EngineOptions engine;
 
-    @Option(names = "--audit", defaultValue = "on", paramLabel = "on|off",
+    @Option(names = "--audit", defaultValue = "on", paramLabel = "on|off", converter = Audit.Names.class,
             description = "Hash pages in sync-clear/reconcile to count false dirty pages (default: ${DEFAULT-VALUE}).")
-    String audit;
+    Audit audit;
 
     @Option(names = "--xbzrle", description = "Encode re-sent pages as XBZRLE deltas against a cache of pages sent.")
     boolean xbzrle;
 
-    @Option(names = "--xbzrle-cache", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "64MiB",
-            description = "XBZRLE cache size (default: ${DEFAULT-VALUE}).")
-    long xbzrleCache;
-
-    @Option(names = "--bandwidth", paramLabel = "SIZE/s", defaultValue = "0",
-            description = "Cap on wire bytes per second, e.g. 32MiB (default: no cap).")
-    String bandwidth;
-
-    @Option(names = "--downtime-limit", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "300ms",
-            description = "Switch over when what remains can be sent within this (default: ${DEFAULT-VALUE}).")
-    Duration downtimeLimit;
-
-    @Option(names = "--max-iterations", defaultValue = "30",
-            description = "Iterations before --on-no-convergence applies (default: ${DEFAULT-VALUE}).")
-    int maxIterations;
-
-    @Option(names = "--max-time", paramLabel = "DURATION", converter = Converters.Time.class,
-            description = "Time before --on-no-convergence applies (default: none).")
-    Duration maxTime;
-
     @Option(names = "--on-no-convergence", defaultValue = "force", paramLabel = "force|abort",
+            converter = OnNoConvergence.class,
             description = "force: stop-and-copy anyway (reported converged=false); abort: fail (default: ${DEFAULT-VALUE}).")
-    String onNoConvergence;
+    EngineConfig.OnNoConvergence onNoConvergence;
 
     @Option(names = "--after-success", defaultValue = "stay-paused", paramLabel = "stay-paused|continue|kill",
+            converter = AfterSuccess.class,
             description = "What happens to the source after a verified migration (default: ${DEFAULT-VALUE}).")
-    String afterSuccess;
+    EngineConfig.AfterSuccess afterSuccess;
 
     @Option(names = "--batch-pages", defaultValue = "64", description = "Pages per batch message (default: ${DEFAULT-VALUE}).")
     int batchPages;
@@ -187,8 +135,40 @@ public final class SenderMain implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     Duration handoffTimeout;
 
-    @Option(names = "--verbose", description = "Print stack traces with errors.")
-    boolean verbose;
+    @Mixin
+    VerboseOption verbose;
+
+    /** --audit on|off. */
+    enum Audit {
+        ON, OFF;
+
+        static final class Names extends CliEnum<Audit> {
+            Names() {
+                super(Audit.class);
+            }
+        }
+    }
+
+    static final class Modes extends CliEnum<Mode> {
+        Modes() {
+            super(Mode.class);
+        }
+    }
+
+    static final class OnNoConvergence extends CliEnum<EngineConfig.OnNoConvergence> {
+        OnNoConvergence() {
+            super(EngineConfig.OnNoConvergence.class);
+        }
+    }
+
+    static final class AfterSuccess extends CliEnum<EngineConfig.AfterSuccess> {
+        AfterSuccess() {
+            super(EngineConfig.AfterSuccess.class);
+        }
+    }
+
+    /** With --embedded-receiver: found by {@link #credentials()}, before the source starts. */
+    private EmbeddedReceiver.Provider embeddedReceiver;
 
     public static void main(String[] args) {
         System.exit(Cli.run(new SenderMain(), args));
@@ -199,12 +179,11 @@ public final class SenderMain implements Callable<Integer> {
         EngineConfig cfg = engineConfig();
         ChannelCredentials credentials = credentials();
         try (MemorySource source = openSource(cfg)) {
-            ReceiverServer embedded = null;
+            EmbeddedReceiver embedded = null;
             InetSocketAddress to = target.to;
             try {
                 if (target.embeddedImage != null) {
-                    embedded = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), target.embeddedImage,
-                            ReceiverConfig.defaults(), SessionListener.NONE);
+                    embedded = embeddedReceiver.start(target.embeddedImage);
                     to = InetSocketAddress.createUnresolved("127.0.0.1", embedded.port());
                 }
                 ProgressLine progress = new ProgressLine(System.out, System.console() != null && !quiet);
@@ -214,9 +193,9 @@ public final class SenderMain implements Callable<Integer> {
                             + cfg.digest().cliName());
                 }
                 MigrationResult result;
-                try (MigrationChannel channel = MigrationChannel.connect(to, ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES,
+                try (MigrationChannel channel = MigrationChannel.connect(to, Protocol.DEFAULT_MAX_MESSAGE_BYTES,
                         keepalive, credentials)) {
-                    result = new PrecopyLoop(source, cfg, channel, quiet ? tern.sender.engine.EngineListener.NONE : progress,
+                    result = new PrecopyLoop(source, cfg, channel, quiet ? EngineListener.NONE : progress,
                             resumeTimeout).run();
                 } catch (MigrationFailure f) {
                     if (stats != null && f.partial() != null) {
@@ -231,9 +210,9 @@ public final class SenderMain implements Callable<Integer> {
                     StatsTable.print(System.out, result.iterations(), result.summary());
                 }
                 if (embedded != null) {
-                    MigrationOutcome o = embedded.awaitOutcome();
-                    if (!o.verified()) {
-                        throw new MigrationFailure("embedded receiver: " + o.reason());
+                    String failure = embedded.awaitFailure();
+                    if (failure != null) {
+                        throw new MigrationFailure("embedded receiver: " + failure);
                     }
                 }
                 if (source instanceof QemuSource qemu && qemu.spec().handoffUri() != null) {
@@ -251,6 +230,7 @@ public final class SenderMain implements Callable<Integer> {
     /** Checked before the source starts, so a usage error never leaves a workload running. */
     private ChannelCredentials credentials() {
         if (target.embeddedImage != null) {
+            embeddedReceiver = EmbeddedReceiver.provider();
             if (tls.anyGiven()) {
                 throw new IllegalArgumentException("--embedded-receiver runs in this process on loopback;"
                         + " --tls-cert/--tls-key/--tls-ca/--insecure apply to --to");
@@ -278,7 +258,7 @@ public final class SenderMain implements Callable<Integer> {
                     .put("handoff_ram_bytes", h.ramBytes()).put("guest_stopped_epoch_us", h.stoppedEpochMicros()) + "\n",
                     StandardOpenOption.APPEND);
         }
-        if (afterSuccess.equals("kill")) {
+        if (afterSuccess == EngineConfig.AfterSuccess.KILL) {
             qemu.terminate();
         }
     }
@@ -290,32 +270,7 @@ public final class SenderMain implements Callable<Integer> {
         if (keepalive.toMillis() < 1_000) {
             throw new IllegalArgumentException("--keepalive " + keepalive.toMillis() + "ms: at least 1s");
         }
-        if (!PageGeometry.validPageSize(pageSize)) {
-            throw new IllegalArgumentException("--page-size " + pageSize + " is not a power of two in 512..65536");
-        }
-        Mode m = Mode.parse(mode);
-        DigestKind d = DigestKind.fromCliName(digest);
-        boolean auditOn = switch (audit) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new IllegalArgumentException("--audit takes on or off, not '" + audit + "'");
-        };
-        long bw = bandwidth.equals("0") ? 0 : tern.common.units.ByteSize.parse(bandwidth.replaceAll("(?i)/s$", ""));
-        EngineConfig.OnNoConvergence onc = switch (onNoConvergence) {
-            case "force" -> EngineConfig.OnNoConvergence.FORCE;
-            case "abort" -> EngineConfig.OnNoConvergence.ABORT;
-            default -> throw new IllegalArgumentException("--on-no-convergence takes force or abort, not '" + onNoConvergence + "'");
-        };
-        EngineConfig.AfterSuccess after = switch (afterSuccess) {
-            case "stay-paused" -> EngineConfig.AfterSuccess.STAY_PAUSED;
-            case "continue" -> EngineConfig.AfterSuccess.CONTINUE;
-            case "kill" -> EngineConfig.AfterSuccess.KILL;
-            default -> throw new IllegalArgumentException("--after-success takes stay-paused, continue or kill, not '"
-                    + afterSuccess + "'");
-        };
-        if (xbzrleCache < pageSize) {
-            throw new IllegalArgumentException("--xbzrle-cache " + xbzrleCache + " holds not even one page");
-        }
+        EngineConfig.AfterSuccess after = afterSuccess;
         if (handsOff()) {
             if (after == EngineConfig.AfterSuccess.CONTINUE) {
                 throw new IllegalArgumentException("--after-success continue with handoff= would leave the guest running"
@@ -324,10 +279,8 @@ public final class SenderMain implements Callable<Integer> {
             after = EngineConfig.AfterSuccess.STAY_PAUSED; // the source is ended (kill) only once its device state moved
         }
         String id = migrationId != null ? migrationId : "tern-" + Long.toHexString(System.currentTimeMillis());
-        return EngineConfig.builder().migrationId(id).mode(m).digest(d).audit(auditOn).xbzrle(xbzrle)
-                .xbzrleCacheBytes(xbzrleCache).batchPages(batchPages).window(window).bandwidthBytesPerSecond(bw)
-                .downtimeLimit(downtimeLimit).maxIterations(maxIterations).maxTime(maxTime).onNoConvergence(onc)
-                .afterSuccess(after).build();
+        return engine.config(id, workload.pageSize()).mode(mode).xbzrle(xbzrle).audit(audit == Audit.ON)
+                .onNoConvergence(onNoConvergence).afterSuccess(after).batchPages(batchPages).window(window).build();
     }
 
     private MemorySource openSource(EngineConfig cfg) throws Exception {
@@ -335,8 +288,7 @@ public final class SenderMain implements Callable<Integer> {
             if (pausePid != null) {
                 throw new IllegalArgumentException("--pause-pid goes with --source file:PATH, not --workload");
             }
-            return new Workloads(sourceChoice.workload, memory, (int) pageSize, Pacing.parse(pacing), dirtyRate,
-                    silentFraction, zeroFraction, seed, traceSpeed).open().start();
+            return workload.workloads(sourceChoice.workload).open().start();
         }
         String s = sourceChoice.source;
         if (s.startsWith(QemuSourceSpec.PREFIX)) {
@@ -357,7 +309,7 @@ public final class SenderMain implements Callable<Integer> {
             System.err.println("tern-sender: warning: no --pause-pid, so nothing is paused for the stop-and-copy;"
                     + " the migration is exact only if " + path + " is not written after the final scan");
         }
-        return new FileSource(path, (int) pageSize, pausePid == null ? null : new ProcessPauser(pausePid));
+        return new FileSource(path, workload.pageSize(), pausePid == null ? null : new ProcessPauser(pausePid));
     }
 
     private boolean handsOff() {
@@ -376,6 +328,6 @@ public final class SenderMain implements Callable<Integer> {
             throw new IllegalArgumentException("--source qemu: has no dirty log, so only --mode digest applies (got "
                     + cfg.mode().cliName() + ")");
         }
-        return QemuSource.open(spec, (int) pageSize);
+        return QemuSource.open(spec, workload.pageSize());
     }
 }

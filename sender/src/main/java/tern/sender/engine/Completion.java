@@ -1,6 +1,7 @@
 package tern.sender.engine;
 
 import com.google.protobuf.ByteString;
+import tern.common.wire.Protocol;
 import tern.common.digest.PageDigest;
 import tern.common.digest.RootDigest;
 import tern.proto.Complete;
@@ -20,7 +21,6 @@ import tern.sender.source.MemorySource;
 final class Completion {
     /** Passes after the first that may resend pages whose acknowledgements disagreed, before giving up. */
     private static final int MAX_FINAL_PASSES = 4;
-    private static final int MAX_RESYNC_ROUNDS = 3;
 
     private final PrecopyLoop loop;
     private final ResumingLink link;
@@ -93,7 +93,7 @@ final class Completion {
                 }
                 return reply.getVerdict();
             }
-            if (!reply.hasResync() || round == MAX_RESYNC_ROUNDS) {
+            if (!reply.hasResync() || round == Protocol.MAX_RESYNC_ROUNDS) {
                 throw new MigrationFailure("receiver answered completion with " + reply.getKindCase());
             }
             resync(reply.getResync());

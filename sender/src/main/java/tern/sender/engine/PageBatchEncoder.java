@@ -3,6 +3,7 @@ package tern.sender.engine;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import tern.common.wire.ProtoFields;
 import tern.common.wire.Varints;
 import tern.common.wire.WireMessage;
 import tern.proto.PageBatch;
@@ -18,6 +19,11 @@ import tern.proto.SenderMessage;
  * generated builders left about 110 bytes of garbage per page).
  */
 final class PageBatchEncoder implements WireMessage {
+    /** The PageBatch fields {@link #message} writes: PageBatchEncoderTest fails when migration.proto has another. */
+    static final int[] FIELDS_WRITTEN = {PageBatch.SEQUENCE_FIELD_NUMBER, PageBatch.ITERATION_FIELD_NUMBER,
+            PageBatch.PAGE_INDEXES_FIELD_NUMBER, PageBatch.ENCODINGS_FIELD_NUMBER, PageBatch.PAYLOAD_LENGTHS_FIELD_NUMBER,
+            PageBatch.PAYLOAD_FIELD_NUMBER};
+
     private final int maxPages;
     private final int pageSize;
     private final int[] pages;
@@ -102,53 +108,34 @@ final class PageBatchEncoder implements WireMessage {
             idxBytes += Varints.size(pages[i]);
             lenBytes += Varints.size(lengths[i]);
         }
-        int batchSize = field(PageBatch.SEQUENCE_FIELD_NUMBER, sequence == 0 ? -1 : Varints.size(sequence), false)
-                + field(PageBatch.ITERATION_FIELD_NUMBER, iteration == 0 ? -1 : Varints.size(iteration), false)
-                + field(PageBatch.PAGE_INDEXES_FIELD_NUMBER, count == 0 ? -1 : idxBytes, true)
-                + field(PageBatch.ENCODINGS_FIELD_NUMBER, count == 0 ? -1 : count, true)
-                + field(PageBatch.PAYLOAD_LENGTHS_FIELD_NUMBER, count == 0 ? -1 : lenBytes, true)
-                + field(PageBatch.PAYLOAD_FIELD_NUMBER, bytes == 0 ? -1 : bytes, true);
+        int batchSize = ProtoFields.varintSize(PageBatch.SEQUENCE_FIELD_NUMBER, sequence)
+                + ProtoFields.varintSize(PageBatch.ITERATION_FIELD_NUMBER, iteration)
+                + ProtoFields.delimitedSize(PageBatch.PAGE_INDEXES_FIELD_NUMBER, idxBytes)
+                + ProtoFields.delimitedSize(PageBatch.ENCODINGS_FIELD_NUMBER, count)
+                + ProtoFields.delimitedSize(PageBatch.PAYLOAD_LENGTHS_FIELD_NUMBER, lenBytes)
+                + ProtoFields.delimitedSize(PageBatch.PAYLOAD_FIELD_NUMBER, bytes);
         byte[] h = header;
-        int pos = Varints.tag(h, 0, SenderMessage.BATCH_FIELD_NUMBER, Varints.LEN);
-        pos = Varints.put(h, pos, batchSize);
-        if (sequence != 0) {
-            pos = Varints.tag(h, pos, PageBatch.SEQUENCE_FIELD_NUMBER, Varints.VARINT);
-            pos = Varints.put(h, pos, sequence);
-        }
-        if (iteration != 0) {
-            pos = Varints.tag(h, pos, PageBatch.ITERATION_FIELD_NUMBER, Varints.VARINT);
-            pos = Varints.put(h, pos, iteration);
-        }
+        int pos = ProtoFields.delimited(h, 0, SenderMessage.BATCH_FIELD_NUMBER, batchSize);
+        pos = ProtoFields.varint(h, pos, PageBatch.SEQUENCE_FIELD_NUMBER, sequence);
+        pos = ProtoFields.varint(h, pos, PageBatch.ITERATION_FIELD_NUMBER, iteration);
         if (count > 0) {
-            pos = Varints.tag(h, pos, PageBatch.PAGE_INDEXES_FIELD_NUMBER, Varints.LEN);
-            pos = Varints.put(h, pos, idxBytes);
+            pos = ProtoFields.delimited(h, pos, PageBatch.PAGE_INDEXES_FIELD_NUMBER, idxBytes);
             for (int i = 0; i < count; i++) {
                 pos = Varints.put(h, pos, pages[i]);
             }
-            pos = Varints.tag(h, pos, PageBatch.ENCODINGS_FIELD_NUMBER, Varints.LEN);
-            pos = Varints.put(h, pos, count);
+            pos = ProtoFields.delimited(h, pos, PageBatch.ENCODINGS_FIELD_NUMBER, count);
             System.arraycopy(encodings, 0, h, pos, count);
             pos += count;
-            pos = Varints.tag(h, pos, PageBatch.PAYLOAD_LENGTHS_FIELD_NUMBER, Varints.LEN);
-            pos = Varints.put(h, pos, lenBytes);
+            pos = ProtoFields.delimited(h, pos, PageBatch.PAYLOAD_LENGTHS_FIELD_NUMBER, lenBytes);
             for (int i = 0; i < count; i++) {
                 pos = Varints.put(h, pos, lengths[i]);
             }
         }
         if (bytes > 0) {
-            pos = Varints.tag(h, pos, PageBatch.PAYLOAD_FIELD_NUMBER, Varints.LEN);
-            pos = Varints.put(h, pos, bytes);
+            pos = ProtoFields.delimited(h, pos, PageBatch.PAYLOAD_FIELD_NUMBER, bytes);
         }
         headerLength = pos;
         return this;
-    }
-
-    /** Bytes of a field with {@code body} bytes of content (-1: absent); length-prefixed or a varint's own bytes. */
-    private static int field(int number, int body, boolean delimited) {
-        if (body < 0) {
-            return 0;
-        }
-        return Varints.tagSize(number) + (delimited ? Varints.size(body) : 0) + body;
     }
 
     @Override

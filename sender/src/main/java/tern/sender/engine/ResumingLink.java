@@ -2,6 +2,7 @@ package tern.sender.engine;
 
 import com.google.protobuf.ByteString;
 import java.time.Duration;
+import tern.common.wire.Protocol;
 import tern.common.page.PageGeometry;
 import tern.common.units.Durations;
 import tern.common.wire.ProtoWire;
@@ -40,7 +41,6 @@ import tern.sender.transport.WireMeter;
  */
 final class ResumingLink implements AckWindow.Replies {
     /** The version of migration.proto's exchange this sender speaks. */
-    static final int PROTOCOL_VERSION = 1;
 
     /** A piece of the migration that starts over when the link resumes. */
     @FunctionalInterface
@@ -78,7 +78,7 @@ final class ResumingLink implements AckWindow.Replies {
      * receiver's accept with the resume token. A loss here is not resumed.
      */
     Accept open(EngineConfig cfg, PageGeometry g) throws MigrationFailure, InterruptedException {
-        Hello.Builder h = Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION).setMigrationId(cfg.migrationId())
+        Hello.Builder h = Hello.newBuilder().setProtocolVersion(Protocol.PROTOCOL_VERSION).setMigrationId(cfg.migrationId())
                 .setPageSize(g.pageSize()).setPageCount(g.pages()).setDigest(cfg.digest().toProto())
                 .addEncodings(PageEncoding.RAW).addEncodings(PageEncoding.ZERO).setMaxBatchPages(cfg.batchPages())
                 .setStreamIndex(0).setStreamCount(1);

@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 import tern.common.page.PageGeometry;
-import tern.sender.source.StoreRecorder;
+import tern.sender.workload.StoreRecorder;
 
 /** Writes the stores of a synthetic run as a trace ({@link Trace} describes the format); gzip when the name ends in .gz. */
 public final class TraceRecorder implements StoreRecorder, AutoCloseable {

@@ -2,7 +2,7 @@ package tern.sender.trace;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import tern.sender.source.StoreStream;
+import tern.sender.workload.StoreStream;
 
 /**
  * Replays a trace's stores in order. With wall-clock pacing a store is due at its time offset

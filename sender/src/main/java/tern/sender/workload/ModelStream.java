@@ -2,7 +2,6 @@ package tern.sender.workload;
 
 import java.util.List;
 import java.util.SplittableRandom;
-import tern.sender.source.StoreStream;
 
 /** A model's visits over a memory of {@code pages} pages: phases in order, regions by weight. */
 final class ModelStream implements StoreStream {

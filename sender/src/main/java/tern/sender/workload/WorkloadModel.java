@@ -1,7 +1,6 @@
 package tern.sender.workload;
 
 import java.util.List;
-import tern.sender.source.StoreStream;
 
 /**
  * A documented parameter set after one of the seed's workloads: where the program writes, how

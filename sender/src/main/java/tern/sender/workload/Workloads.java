@@ -6,9 +6,6 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import tern.common.page.PageGeometry;
 import tern.common.units.ByteSize;
-import tern.sender.source.Pacing;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
 import tern.sender.trace.Trace;
 import tern.sender.trace.TraceStream;
 

@@ -5,7 +5,7 @@ import tern.common.page.PageGeometry;
 import tern.sender.source.DirtyLog;
 import tern.sender.source.FalseDirtyCauses;
 import tern.sender.source.MemorySource;
-import tern.sender.source.SyntheticWorkload;
+import tern.sender.workload.SyntheticWorkload;
 
 /**
  * A writer that chases the reader: after each capture it stores new bytes into the page just

@@ -3,9 +3,9 @@ package tern.sender.engine;
 import java.time.Duration;
 import tern.common.digest.DigestKind;
 import tern.common.page.PageGeometry;
-import tern.sender.source.Pacing;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
+import tern.sender.workload.Pacing;
+import tern.sender.workload.SyntheticWorkload;
+import tern.sender.workload.WorkloadPattern;
 
 /** Test set-ups: deterministic workloads and engine configurations. */
 final class Configs {

@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import tern.common.stats.MigrationSummary;
 import tern.proto.Phase;
 import tern.receiver.session.SessionListener;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
+import tern.sender.workload.SyntheticWorkload;
+import tern.sender.workload.WorkloadPattern;
 
 /**
  * Invariant 3: the receiver's digests describe what its image holds, and the sender believes them

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.digest.DigestKind;
 import tern.common.stats.IterationStats;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
+import tern.sender.workload.SyntheticWorkload;
+import tern.sender.workload.WorkloadPattern;
 
 /**
  * The two causes of false dirty pages, as the workload tells them apart (DESIGN.md): sync-clear

@@ -12,8 +12,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.stats.MigrationSummary;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
+import tern.sender.workload.SyntheticWorkload;
+import tern.sender.workload.WorkloadPattern;
 
 /**
  * On a silent-heavy workload under deterministic pacing (the same stores for the same captures),

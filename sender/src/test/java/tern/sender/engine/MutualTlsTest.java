@@ -37,8 +37,8 @@ import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
+import tern.sender.workload.SyntheticWorkload;
+import tern.sender.workload.WorkloadPattern;
 import tern.sender.transport.MigrationChannel;
 
 /**

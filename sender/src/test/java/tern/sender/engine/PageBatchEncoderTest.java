@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import tern.common.testing.Allocations;
+import tern.common.testing.ProtoSchema;
 import tern.common.wire.WireMessage;
 import tern.proto.PageBatch;
 import tern.proto.PageEncoding;
@@ -18,6 +19,11 @@ import tern.proto.SenderMessage;
 
 class PageBatchEncoderTest {
     private static final int PAGE = 4096;
+
+    @Test
+    void writesEveryFieldOfPageBatch() {
+        ProtoSchema.assertWritesEveryField(PageBatch.getDescriptor(), "PageBatchEncoder", PageBatchEncoder.FIELDS_WRITTEN);
+    }
 
     /** The encoder's own bytes must be exactly what protobuf's generated code writes for the same batch. */
     @Test

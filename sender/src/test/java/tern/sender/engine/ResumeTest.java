@@ -19,8 +19,8 @@ import tern.common.stats.IterationStats;
 import tern.common.stats.MigrationSummary;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.session.ReceiverConfig;
-import tern.sender.source.SyntheticWorkload;
-import tern.sender.source.WorkloadPattern;
+import tern.sender.workload.SyntheticWorkload;
+import tern.sender.workload.WorkloadPattern;
 import tern.sender.transport.MigrationChannel;
 
 /**

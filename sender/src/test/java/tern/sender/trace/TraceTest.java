@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import tern.common.page.PageGeometry;
-import tern.sender.source.StoreStream;
+import tern.sender.workload.StoreStream;
 
 /** The trace format: what the recorder writes reads back the same, replay keeps time, bad lines are named. */
 class TraceTest {
