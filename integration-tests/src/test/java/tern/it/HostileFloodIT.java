@@ -37,7 +37,7 @@ import tern.proto.SenderMessage;
 import tern.receiver.RawPeer;
 
 /**
- * DESIGN.md invariant 4's "memory stays bounded", against the packaged receiver as a process whose
+ * docs/design.md, invariant 4's "memory stays bounded", against the packaged receiver as a process whose
  * memory is capped far below what it is sent (48 MiB of heap, 32 MiB of direct memory): oversized
  * messages, a hello asking for a digest table larger than the heap, junk streams opened beside a
  * running migration, and a migration that floods 40,000 batches without reading one

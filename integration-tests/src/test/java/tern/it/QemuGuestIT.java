@@ -34,7 +34,7 @@ import tern.lab.qemu.SerialConsole;
  * must make the receiver refuse the verdict; both leave the source guest running.
  *
  * The guest's RAM is 128 MiB, a multiple of 256 KiB: the size at which QEMU 7.2's own TCG
- * pre-copy loses writes (README); Tern never trusts QEMU's dirty log, so it moves it intact.
+ * pre-copy loses writes (docs/qemu.md); Tern never trusts QEMU's dirty log, so it moves it intact.
  */
 class QemuGuestIT extends ProcessTest {
     private static final long RAM_KIB = 128 * 1024;

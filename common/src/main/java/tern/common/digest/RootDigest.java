@@ -6,7 +6,7 @@ import java.util.HexFormat;
 /**
  * The root: SHA-256 over the ordered page digests (the concatenation of every page's digest,
  * page 0 first). Both sides compute it, and the receiver refuses completion when they differ
- * (DESIGN.md invariant 1), so it is SHA-256 whatever the page digest is. Not thread-safe.
+ * (docs/design.md, invariant 1), so it is SHA-256 whatever the page digest is. Not thread-safe.
  */
 public final class RootDigest {
     private final MessageDigest sha256 = JdkPageDigest.newMessageDigest("SHA-256");

@@ -197,7 +197,7 @@ public final class XbzrleCodec {
      * {@code page} from its position, in place; positions untouched. Checks exactly what
      * {@link #validate} checks, as it goes: on a malformed delta the page is left partly written, so
      * callers decode into a scratch copy of the old page and store it only on success
-     * (DESIGN.md invariant 4).
+     * (docs/design.md, invariant 4).
      */
     public void decode(ByteBuffer delta, int offset, int length, ByteBuffer page) throws XbzrleFormatException {
         Objects.requireNonNull(page, "page");

@@ -143,7 +143,7 @@ class PageDigestTest {
             d.digest(direct, out, 0);
             d.digest(readOnly, out, 0);
         });
-        // BouncyCastle's BLAKE3 allocates in doFinal (the one known exception, stated in the README);
+        // BouncyCastle's BLAKE3 allocates in doFinal (the one known exception, stated in docs/digests.md);
         // hold it to what was measured so a regression still shows.
         double bound = kind == DigestKind.BLAKE3 ? 3 * 200 : 1;
         assertTrue(perCall < bound, kind + " allocated " + perCall + " bytes per call of three pages");

@@ -18,7 +18,7 @@ class XbzrleCodecTest {
     private static final int PAGE = 4096;
     private final XbzrleCodec codec = new XbzrleCodec(PAGE);
 
-    // DESIGN.md, from QEMU docs/devel/migration/xbzrle.rst
+    // docs/design.md, from QEMU docs/devel/migration/xbzrle.rst
     private static final byte[] DOC_OLD = page(1001, "05060708090a0b0c0d0e0f10111213680000 6b006d");
     private static final byte[] DOC_NEW = page(1001, "0102030405060708090a0b0c0d0e0f680000 670069");
     private static final byte[] DOC_DELTA = hex("e9070f0102030405060708090a0b0c0d0e0f03016701 0169");

@@ -21,7 +21,7 @@ import tern.sender.workload.Workloads;
 
 /**
  * bin/tern-trial: one workload, same seed, memory and pace, migrated once per mode and encoding;
- * per-iteration tables, a summary side by side, CSV, JSON and a chart (README, "Trials").
+ * per-iteration tables, a summary side by side, CSV, JSON and a chart (docs/trials.md).
  */
 @Command(name = "tern-trial", mixinStandardHelpOptions = true, version = "tern-trial 0.1", sortOptions = false,
         description = "Migrates the same workload once per mode and encoding and compares them side by side.")

@@ -2,7 +2,7 @@ package tern.receiver.fuzz;
 
 import java.util.concurrent.atomic.LongAdder;
 
-/** What the hostile sessions did, for the fuzz run's report (README, "Hostile input"). */
+/** What the hostile sessions did, for the fuzz run's report (docs/hostile-input.md). */
 final class HostileStats {
     final LongAdder sessions = new LongAdder();
     final LongAdder messages = new LongAdder();

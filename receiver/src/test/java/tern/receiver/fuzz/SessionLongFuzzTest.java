@@ -6,7 +6,7 @@ import java.io.IOException;
 import org.junit.jupiter.api.AfterAll;
 
 /**
- * The long fuzz run, one command (README, "Hostile input"):
+ * The long fuzz run, one command (docs/hostile-input.md):
  * {@code ./mvnw -q install -DskipTests && ./mvnw -pl receiver test -Pfuzz-long}. One million
  * executions of the same target as {@link SessionFuzzTest}, starting from its stored inputs.
  */

@@ -10,7 +10,7 @@ import tern.common.units.ByteSize;
 
 /**
  * A file another process writes (e.g. a guest's RAM under /dev/shm). There is no dirty log, so the
- * engine finds dirty pages by digest scan (DESIGN.md). With a pid, pausing stops that process with
+ * engine finds dirty pages by digest scan (docs/design.md). With a pid, pausing stops that process with
  * SIGSTOP and waits until the kernel reports it stopped.
  */
 public final class FileSource implements MemorySource {

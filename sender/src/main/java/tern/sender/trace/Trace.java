@@ -14,7 +14,7 @@ import java.util.zip.GZIPInputStream;
 import tern.common.page.PageGeometry;
 
 /**
- * A page-write trace (README, "Trace format"): a header line {@code tern-trace 1 page-size 4096
+ * A page-write trace (docs/workloads.md, "Traces"): a header line {@code tern-trace 1 page-size 4096
  * pages 16384}, then one store per line, {@code MICROS PAGE CHANGES}: microseconds since the
  * trace began (not decreasing), the page index, and 1 when the store changed the page's bytes,
  * 0 when it wrote what the page held. Lines starting with {@code #} and blank lines are ignored;

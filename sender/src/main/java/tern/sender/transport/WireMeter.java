@@ -5,7 +5,7 @@ import io.grpc.Metadata;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Counts bytes as gRPC puts them on the transport (DESIGN.md "Bytes on the wire"): each message's
+ * Counts bytes as gRPC puts them on the transport (docs/design.md, "Bytes on the wire"): each message's
  * outbound wire size plus its 5-byte gRPC frame header; acknowledgement bytes apart.
  */
 public final class WireMeter extends ClientStreamTracer.Factory {

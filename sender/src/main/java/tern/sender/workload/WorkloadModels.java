@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The seed's workloads as parameter sets (README, "Trials"). Rates are visits per second at the
+ * The seed's workloads as parameter sets (docs/workloads.md). Rates are visits per second at the
  * default memory; each region's {@code sameValue} is the chance that one store leaves its cache
  * lines as they were, a property of the program's data. How many of an iteration's dirty pages
  * are false dirty then follows from how often each page is visited between two captures, which

@@ -14,7 +14,7 @@ import tern.sender.workload.SyntheticWorkload;
 import tern.sender.workload.WorkloadPattern;
 
 /**
- * The two causes of false dirty pages, as the workload tells them apart (DESIGN.md): sync-clear
+ * The two causes of false dirty pages, as the workload tells them apart (docs/design.md): sync-clear
  * resends pages written after its sync but before they were read; reconcile never does, so on a
  * workload whose every store changes bytes it has no false dirty page at all; silent stores make
  * false dirty pages in every mode.
