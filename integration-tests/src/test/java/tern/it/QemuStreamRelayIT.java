@@ -63,6 +63,10 @@ import tern.sender.stream.StreamTally;
  * reaches the stream anyway; and a stalled migration is cancelled (Tern's abort). The source guest
  * runs on after each.
  *
+ * <p>QEMU is the system's (Debian's 7.2), or the binary named by {@code -Dtern.qemu=PATH} (QEMU 10.0
+ * from bookworm-backports runs beside it unpacked with dpkg -x; its data files are then taken from
+ * the binary's ../share/qemu).
+ *
  * <p>The guest has 131,064 KiB of RAM, 8 KiB short of 128 MiB: QEMU 7.2's own TCG pre-copy loses
  * writes in a RAM block that is a multiple of 256 KiB (README), and here QEMU's dirty log is the
  * one Tern relies on. The tests run in order on one guest: booting it costs most of the time.
@@ -115,6 +119,15 @@ class QemuStreamRelayIT {
     private static QmpClient qemu(String name, SerialConsole console, boolean incoming) throws Exception {
         Path qmp = dir.resolve(name + ".qmp");
         List<String> cmd = kit.command(RAM_KIB, null, WORKLOAD, console.port(), qmp);
+        String binary = System.getProperty("tern.qemu");
+        if (binary != null && !binary.isEmpty()) {
+            // another QEMU beside the system's (e.g. 10.0 unpacked with dpkg -x): its own data files
+            cmd.set(0, binary);
+            Path data = Path.of(binary).toAbsolutePath().getParent().resolveSibling("share/qemu");
+            if (Files.isDirectory(data)) {
+                cmd.addAll(1, List.of("-L", data.toString()));
+            }
+        }
         if (incoming) {
             cmd.addAll(List.of("-S", "-incoming", "defer"));
         }
@@ -180,11 +193,14 @@ class QemuStreamRelayIT {
     @Order(2)
     void theGuestRunsOnAtTheDestinationWithHeldPagesLeftOutThenMovesOnVerbatim() throws Exception {
         StreamPreflight.Report report = StreamPreflight.check(source);
-        assertEquals(7, report.major(), "this test pins QEMU 7.2's stream; found " + report.version());
+        String machine = "pc-i440fx-" + report.major() + "." + report.minor();
 
         SerialConsole firstConsole = console("first");
         QmpClient first = qemu("first", firstConsole, true);
         Leg dedup = migrate(source, first, "first", true, true);
+        assertEquals(machine, dedup.tally.machineType());
+        // QEMU 10.0 announces the pause with MIG_CMD_SWITCHOVER_START; 7.2 only starts the END section
+        assertEquals(report.major() >= 10, dedup.tally.switchoverStart(), report.version());
         assertTrue(dedup.filter.skipped() > 0, "the writer's silent stores make QEMU resend pages it already sent");
         assertTrue(((Number) dedup.passes).intValue() >= 3, "forced after QEMU's third pass: " + dedup.passes);
         assertEquals(dedup.tally.pageRecords() - dedup.filter.skipped(), dedup.rebuilder.pageRecords());
@@ -240,7 +256,7 @@ class QemuStreamRelayIT {
             assertEquals(RAM_KIB * 1024, layout.block(0).usedBytes());
             assertTrue(t.pageRecords() + t.zeroRecords() >= layout.pageCount(), "QEMU's first pass sends every page");
             assertEquals(List.of(StreamMilestone.GUEST_PAUSED, StreamMilestone.DEVICE_STATE), relay.milestones);
-            assertTrue(t.tailBytes() > 0 && t.machineType().startsWith("pc-i440fx-7.2"), t.toString());
+            assertTrue(t.tailBytes() > 0, t.toString());
             assertEquals("postmigrate", ((Map<?, ?>) from.execute("query-status")).get("status"));
             Object passes = out.info().get("ram") instanceof Map<?, ?> ram ? ram.get("dirty-sync-count") : null;
             return new Leg(t, relay.filter, relay.rebuilder, (resumed - out.stoppedEpochMicros()) / 1000, passes);

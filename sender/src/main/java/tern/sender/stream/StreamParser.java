@@ -72,6 +72,7 @@ public final class StreamParser {
     /** The block of the last record that named one: QEMU's last_sent_block, kept across sections. */
     private int cursor = -1;
     private boolean paused;
+    private boolean switchoverStart;
     private boolean ramEnded;
     private long tailBytes;
     private long pageRecords;
@@ -128,7 +129,7 @@ public final class StreamParser {
     public StreamTally tally() {
         long read = in == null ? 0 : in.offset();
         long opaque = in == null ? 0 : in.opaqueBytes();
-        return new StreamTally(read, opaque, tailBytes, pageRecords, zeroRecords, ramSections, machineType);
+        return new StreamTally(read, opaque, tailBytes, pageRecords, zeroRecords, ramSections, machineType, switchoverStart);
     }
 
     /** The RAM blocks of the setup record; null before it was parsed. */
@@ -170,6 +171,7 @@ public final class StreamParser {
             throw refused(at, "MIG_CMD_SWITCHOVER_START before the \"ram\" section started");
         }
         in.consume(5);
+        switchoverStart = true;
         paused(StreamMilestone.GUEST_PAUSED);
     }
 

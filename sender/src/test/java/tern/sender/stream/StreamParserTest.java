@@ -2,6 +2,7 @@ package tern.sender.stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static tern.common.qemu.stream.QemuStreamBuilder.block;
@@ -89,6 +90,9 @@ class StreamParserTest {
     void switchoverStartMarksThePauseOnce() throws IOException {
         byte[] stream = QemuStreamBuilder.standard(2, RAM).part(2).zero("pc.ram", 0).eos().footer(2)
                 .command(QemuStreamFormat.CMD_SWITCHOVER_START).end(2).zero("pc.ram", 1).eos().footer(2).tail(3).bytes();
+        StreamParser p = new StreamParser(new ChunkedChannel(stream, 64), StreamParser.MIN_BUFFER);
+        p.run(new RecordingSink());
+        assertTrue(p.tally().switchoverStart());
         List<String> outline = parse(stream).outline();
         assertEquals(1, outline.stream().filter(StreamMilestone.GUEST_PAUSED.name()::equals).count());
         assertTrue(outline.indexOf("GUEST_PAUSED") < outline.indexOf("zero 1")
@@ -119,6 +123,7 @@ class StreamParserTest {
         assertEquals(2, t.zeroRecords());
         assertEquals(b.opaque().length, t.opaqueBytes());
         assertEquals(3, t.ramSections(), "START, PART and END");
+        assertFalse(t.switchoverStart(), "7.2's stream: the END section alone says the guest is paused");
         QemuStreamBuilder tail = new QemuStreamBuilder().tail(3);
         assertEquals(tail.bytes().length, t.tailBytes());
     }
