@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -77,7 +76,6 @@ class QemuStreamRelayIT {
     private static final GuestKit.Workload WORKLOAD = new GuestKit.Workload("mixed", 1024, 32, 0.5, 2);
     private static final Duration BOOT = Duration.ofSeconds(120);
     private static final Duration MIGRATION = Duration.ofSeconds(120);
-    private static final Pattern HB = Pattern.compile("tern-hb seq=(\\d+) stores=(\\d+) .*");
     private static final int BUFFER = 256 * 1024;
 
     @TempDir
@@ -283,10 +281,10 @@ class QemuStreamRelayIT {
      * of its working set after the switchover passes.
      */
     private static void assertRunsOnAfter(SerialConsole destination, SerialConsole source) throws InterruptedException {
-        int[] last = lastBeat(source);
+        int[] last = Heartbeats.last(source);
         SerialConsole.Line beat = destination.await(0, l -> l.startsWith("tern-hb"), BOOT);
         assertNotNull(beat, "a heartbeat from the destination guest; console: " + destination.log());
-        Matcher m = HB.matcher(beat.text());
+        Matcher m = Heartbeats.HB.matcher(beat.text());
         assertTrue(m.matches(), beat.text());
         assertTrue(Integer.parseInt(m.group(1)) > last[0] && last[0] > 0,
                 "destination heartbeat " + beat.text() + " continues the source's last (seq " + last[0] + ")");
@@ -298,17 +296,6 @@ class QemuStreamRelayIT {
                 "no failed check on the destination");
     }
 
-    private static int[] lastBeat(SerialConsole c) {
-        int[] r = {0, 0};
-        for (SerialConsole.Line l : c.lines()) {
-            Matcher m = HB.matcher(l.text());
-            if (m.matches()) {
-                r[0] = Integer.parseInt(m.group(1));
-                r[1] = Integer.parseInt(m.group(2));
-            }
-        }
-        return r;
-    }
 
     /**
      * The relay of this test: accepts the source QEMU's one connection on {@code listen}, parses

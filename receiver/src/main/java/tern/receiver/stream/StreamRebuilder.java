@@ -9,6 +9,7 @@ import static tern.common.qemu.stream.QemuStreamFormat.PAGE_SIZE;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
+import tern.common.qemu.stream.QemuStreamFormat;
 import tern.common.qemu.stream.RamBlock;
 import tern.common.qemu.stream.RamLayout;
 import tern.common.qemu.stream.StreamMilestone;
@@ -27,9 +28,6 @@ import tern.common.qemu.stream.StreamSink;
  * Per record nothing is allocated. One thread.
  */
 public final class StreamRebuilder implements StreamSink {
-    /** Room for the largest record: be64, idstr of 255 bytes after its length byte, a page. */
-    public static final int MIN_BUFFER = 8 + 1 + RamLayout.MAX_IDSTR + PAGE_SIZE;
-
     private final WritableByteChannel out;
     private final ByteBuffer buf;
     private RamLayout layout;
@@ -40,12 +38,8 @@ public final class StreamRebuilder implements StreamSink {
     private long zeroRecords;
 
     public StreamRebuilder(WritableByteChannel out, int bufferBytes) {
-        if (bufferBytes < MIN_BUFFER) {
-            throw new IllegalArgumentException("rebuild buffer of " + bufferBytes + " bytes; at least " + MIN_BUFFER
-                    + " (one page record) are needed");
-        }
         this.out = out;
-        this.buf = ByteBuffer.allocate(bufferBytes);
+        this.buf = ByteBuffer.allocate(QemuStreamFormat.recordBuffer("rebuild buffer", bufferBytes));
     }
 
     @Override

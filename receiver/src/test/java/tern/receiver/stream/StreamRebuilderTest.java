@@ -15,6 +15,7 @@ import java.nio.channels.WritableByteChannel;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import tern.common.qemu.stream.QemuStreamBuilder;
+import tern.common.qemu.stream.QemuStreamFormat;
 import tern.common.qemu.stream.RamLayout;
 import tern.common.qemu.stream.StreamMilestone;
 import tern.common.testing.Allocations;
@@ -73,8 +74,8 @@ class StreamRebuilderTest {
 
     @Test
     void opaqueRunsLargerThanTheBufferAndRecordsAcrossItsEdgeArriveWhole() throws IOException {
-        StreamRebuilder r = rebuilder(StreamRebuilder.MIN_BUFFER);
-        byte[] big = new byte[3 * StreamRebuilder.MIN_BUFFER + 17];
+        StreamRebuilder r = rebuilder(QemuStreamFormat.MAX_RECORD);
+        byte[] big = new byte[3 * QemuStreamFormat.MAX_RECORD + 17];
         for (int i = 0; i < big.length; i++) {
             big[i] = (byte) (i * 31);
         }

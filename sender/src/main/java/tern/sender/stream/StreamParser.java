@@ -55,8 +55,6 @@ import tern.common.qemu.stream.StreamSink;
  * allocates nothing: pages are lent to the sink as views of the input buffer.
  */
 public final class StreamParser {
-    /** Room for the largest record: be64, idstr of 255 bytes after its length byte, a page. */
-    public static final int MIN_BUFFER = 8 + 1 + RamLayout.MAX_IDSTR + PAGE_SIZE;
     private static final int MAX_MACHINE_TYPE = 256;
 
     private final ReadableByteChannel channel;
@@ -81,12 +79,8 @@ public final class StreamParser {
 
     /** A parser of the stream {@code channel} yields, holding at most {@code bufferBytes} of it at a time. */
     public StreamParser(ReadableByteChannel channel, int bufferBytes) {
-        if (bufferBytes < MIN_BUFFER) {
-            throw new IllegalArgumentException("stream buffer of " + bufferBytes + " bytes; at least " + MIN_BUFFER
-                    + " (one page record) are needed");
-        }
         this.channel = channel;
-        this.bufferBytes = bufferBytes;
+        this.bufferBytes = QemuStreamFormat.recordBuffer("stream buffer", bufferBytes);
     }
 
     /** Parses the whole stream into {@code sink}; returns after {@link StreamSink#end()}. */

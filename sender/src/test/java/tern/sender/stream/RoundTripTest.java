@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import tern.common.digest.DigestKind;
 import tern.common.qemu.stream.ChunkedChannel;
 import tern.common.qemu.stream.QemuStreamBuilder;
+import tern.common.qemu.stream.QemuStreamFormat;
 import tern.common.qemu.stream.RamLayout;
 import tern.common.qemu.stream.RecordingSink;
 import tern.receiver.stream.StreamRebuilder;
@@ -25,15 +26,15 @@ class RoundTripTest {
 
     private static byte[] rebuild(byte[] stream, boolean dedup) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StreamRebuilder r = new StreamRebuilder(Channels.newChannel(out), StreamRebuilder.MIN_BUFFER);
-        new StreamParser(new ChunkedChannel(stream, 999), StreamParser.MIN_BUFFER)
+        StreamRebuilder r = new StreamRebuilder(Channels.newChannel(out), QemuStreamFormat.MAX_RECORD);
+        new StreamParser(new ChunkedChannel(stream, 999), QemuStreamFormat.MAX_RECORD)
                 .run(dedup ? new DuplicatePageFilter(DigestKind.SHA256, r) : r);
         return out.toByteArray();
     }
 
     private static RecordingSink events(byte[] stream) throws IOException {
         RecordingSink s = new RecordingSink();
-        new StreamParser(new ChunkedChannel(stream, 4096), StreamParser.MIN_BUFFER).run(s);
+        new StreamParser(new ChunkedChannel(stream, 4096), QemuStreamFormat.MAX_RECORD).run(s);
         return s;
     }
 

@@ -63,7 +63,7 @@ class StreamParserTest {
         byte[] stream = twoBlocks().bytes();
         List<RecordingSink.Event> whole = parse(stream).events();
         for (int chunk : new int[] {1, 7, 4096 + 13}) {
-            assertEquals(whole, parse(stream, StreamParser.MIN_BUFFER, chunk).events(), "chunks of " + chunk);
+            assertEquals(whole, parse(stream, QemuStreamFormat.MAX_RECORD, chunk).events(), "chunks of " + chunk);
         }
     }
 
@@ -90,7 +90,7 @@ class StreamParserTest {
     void switchoverStartMarksThePauseOnce() throws IOException {
         byte[] stream = QemuStreamBuilder.standard(2, RAM).part(2).zero("pc.ram", 0).eos().footer(2)
                 .command(QemuStreamFormat.CMD_SWITCHOVER_START).end(2).zero("pc.ram", 1).eos().footer(2).tail(3).bytes();
-        StreamParser p = new StreamParser(new ChunkedChannel(stream, 64), StreamParser.MIN_BUFFER);
+        StreamParser p = new StreamParser(new ChunkedChannel(stream, 64), QemuStreamFormat.MAX_RECORD);
         p.run(new RecordingSink());
         assertTrue(p.tally().switchoverStart());
         List<String> outline = parse(stream).outline();
@@ -105,7 +105,7 @@ class StreamParserTest {
                 .subsection("configuration/target-page-bits", 1).be32(12)
                 .subsection("configuration/uuid", 1).raw(new byte[16])
                 .start("ram", 2, 0, 4).setup(RAM).eos().footer(2).end(2).eos().footer(2).tail(3).bytes();
-        StreamParser p = new StreamParser(new ChunkedChannel(uuid, 3), StreamParser.MIN_BUFFER);
+        StreamParser p = new StreamParser(new ChunkedChannel(uuid, 3), QemuStreamFormat.MAX_RECORD);
         p.run(new RecordingSink());
         assertEquals("pc-q35-10.0", p.tally().machineType());
         byte[] bare = new QemuStreamBuilder().header().start("ram", 0, 0, 4).setup(RAM).eos().end(0).eos().tail(1).bytes();
@@ -116,7 +116,7 @@ class StreamParserTest {
     void theTallyCountsRecordsOpaqueAndTailBytes() throws IOException {
         QemuStreamBuilder b = twoBlocks();
         byte[] stream = b.bytes();
-        StreamParser p = new StreamParser(new ChunkedChannel(stream, 100), StreamParser.MIN_BUFFER);
+        StreamParser p = new StreamParser(new ChunkedChannel(stream, 100), QemuStreamFormat.MAX_RECORD);
         p.run(new RecordingSink());
         StreamTally t = p.tally();
         assertEquals(4, t.pageRecords());
@@ -164,7 +164,7 @@ class StreamParserTest {
     void aBufferTooSmallForAPageRecordIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new StreamParser(new ChunkedChannel(new byte[0], 1), 4096));
-        assertTrue(e.getMessage().contains("at least " + StreamParser.MIN_BUFFER), e.getMessage());
+        assertTrue(e.getMessage().contains("at least " + QemuStreamFormat.MAX_RECORD), e.getMessage());
     }
 
     /** Takes every event and keeps nothing. */

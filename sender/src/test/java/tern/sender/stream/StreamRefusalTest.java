@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import tern.common.qemu.stream.ChunkedChannel;
 import tern.common.qemu.stream.QemuStreamBuilder;
+import tern.common.qemu.stream.QemuStreamFormat;
 import tern.common.qemu.stream.RamLayout;
 import tern.common.qemu.stream.RecordingSink;
 import tern.common.qemu.stream.StreamRefusedException;
@@ -129,7 +130,7 @@ class StreamRefusalTest {
     @MethodSource("streams")
     void refusesNamingWhatAndWhere(String fragment, byte[] stream, long offset) {
         StreamRefusedException e = assertThrows(StreamRefusedException.class,
-                () -> new StreamParser(new ChunkedChannel(stream, 5), StreamParser.MIN_BUFFER).run(new RecordingSink()));
+                () -> new StreamParser(new ChunkedChannel(stream, 5), QemuStreamFormat.MAX_RECORD).run(new RecordingSink()));
         assertTrue(e.getMessage().contains(fragment), e.getMessage());
         assertEquals(offset, e.offset(), e.getMessage());
         assertTrue(e.getMessage().startsWith("QEMU migration stream, byte " + offset + ": "), e.getMessage());

@@ -44,10 +44,26 @@ public final class QemuStreamFormat {
     public static final int RAM_INSTANCE = 0;
     public static final int RAM_VERSION = 4;
 
+    /** The largest RAM record Tern reads or writes: be64, an idstr of 255 bytes after its length, a page. */
+    public static final int MAX_RECORD = 8 + 1 + 255 + PAGE_SIZE;
+
     /** MIG_CMD_SWITCHOVER_START (QEMU 10.0+): the guest has been stopped, the final sections follow. */
     public static final int CMD_SWITCHOVER_START = 11;
 
     private QemuStreamFormat() {
+    }
+
+    /**
+     * {@code bytes}, checked to hold a whole RAM record: a parser or writer works on records whole.
+     *
+     * @throws IllegalArgumentException naming {@code what} when it is smaller
+     */
+    public static int recordBuffer(String what, int bytes) {
+        if (bytes < MAX_RECORD) {
+            throw new IllegalArgumentException(what + " of " + bytes + " bytes; at least " + MAX_RECORD
+                    + " (one page record) are needed");
+        }
+        return bytes;
     }
 
     /** QEMU's name of a section type byte. */
