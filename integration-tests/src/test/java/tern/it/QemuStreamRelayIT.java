@@ -1,5 +1,6 @@
 package tern.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.digest.DigestKind;
+import tern.common.qemu.stream.DigestingSink;
 import tern.common.qemu.stream.RamLayout;
 import tern.common.qemu.stream.StreamMilestone;
 import tern.common.qemu.stream.StreamRefusedException;
@@ -44,7 +46,6 @@ import tern.common.qmp.StreamPreflight;
 import tern.receiver.stream.StreamRebuilder;
 import tern.sender.qemu.GuestKit;
 import tern.sender.qemu.SerialConsole;
-import tern.sender.stream.DuplicatePageFilter;
 import tern.sender.stream.StreamParser;
 import tern.sender.stream.StreamTally;
 
@@ -199,9 +200,9 @@ class QemuStreamRelayIT {
         assertEquals(machine, dedup.tally.machineType());
         // QEMU 10.0 announces the pause with MIG_CMD_SWITCHOVER_START; 7.2 only starts the END section
         assertEquals(report.major() >= 10, dedup.tally.switchoverStart(), report.version());
-        assertTrue(dedup.filter.skipped() > 0, "the writer's silent stores make QEMU resend pages it already sent");
+        assertTrue(dedup.sent.dropped() > 0, "the writer's silent stores make QEMU resend pages it already sent");
         assertTrue(((Number) dedup.passes).intValue() >= 3, "forced after QEMU's third pass: " + dedup.passes);
-        assertEquals(dedup.tally.pageRecords() - dedup.filter.skipped(), dedup.rebuilder.pageRecords());
+        assertEquals(dedup.tally.pageRecords() - dedup.sent.dropped(), dedup.rebuilder.pageRecords());
         assertRunsOnAfter(firstConsole, sourceConsole);
 
         SerialConsole secondConsole = console("second");
@@ -216,12 +217,12 @@ class QemuStreamRelayIT {
 
         System.out.printf("QEMU stream relay: %d PAGE records, %d skipped as held, %d ZERO records, %d ram sections,"
                         + " %d tail bytes, guest downtime %d ms, QEMU passes %s (then verbatim: %d ms, %d bytes added)%n",
-                dedup.tally.pageRecords(), dedup.filter.skipped(), dedup.tally.zeroRecords(), dedup.tally.ramSections(),
+                dedup.tally.pageRecords(), dedup.sent.dropped(), dedup.tally.zeroRecords(), dedup.tally.ramSections(),
                 dedup.tally.tailBytes(), dedup.downtimeMs, dedup.passes, verbatim.downtimeMs, extra);
     }
 
     /** One relayed migration and what was counted on the way. */
-    private record Leg(StreamTally tally, DuplicatePageFilter filter, StreamRebuilder rebuilder, long downtimeMs, Object passes) {
+    private record Leg(StreamTally tally, DigestingSink sent, StreamRebuilder rebuilder, long downtimeMs, Object passes) {
     }
 
     private Leg migrate(QmpClient from, QmpClient to, String name, boolean dedup, boolean forced) throws Exception {
@@ -257,7 +258,10 @@ class QemuStreamRelayIT {
             assertTrue(t.tailBytes() > 0, t.toString());
             assertEquals("postmigrate", ((Map<?, ?>) from.execute("query-status")).get("status"));
             Object passes = out.info().get("ram") instanceof Map<?, ?> ram ? ram.get("dirty-sync-count") : null;
-            return new Leg(t, relay.filter, relay.rebuilder, (resumed - out.stoppedEpochMicros()) / 1000, passes);
+            // invariant 1: the sender's table of the latest versions forwarded and the receiver's
+            // of what it wrote into the destination give one root
+            assertArrayEquals(relay.sent.digests().root(), relay.received.digests().root());
+            return new Leg(t, relay.sent, relay.rebuilder, (resumed - out.stoppedEpochMicros()) / 1000, passes);
         }
     }
 
@@ -312,8 +316,9 @@ class QemuStreamRelayIT {
         private final Thread thread;
         private volatile Throwable failure;
         private volatile StreamParser parser;
-        private StreamSink next;
-        DuplicatePageFilter filter;
+        /** The sender's table (and, with dedup, its filter) and the receiver's, on either side of the link. */
+        DigestingSink sent;
+        DigestingSink received;
         StreamRebuilder rebuilder;
         volatile RamLayout layout;
 
@@ -331,8 +336,8 @@ class QemuStreamRelayIT {
             try (SocketChannel from = server.accept();
                  SocketChannel to = destination == null ? null : SocketChannel.open(UnixDomainSocketAddress.of(destination))) {
                 rebuilder = new StreamRebuilder(to != null ? to : Channels.newChannel(OutputStream.nullOutputStream()), BUFFER);
-                next = rebuilder;
-                filter = dedup ? new DuplicatePageFilter(DigestKind.SHA256, rebuilder) : null;
+                received = DigestingSink.recording(DigestKind.SHA256, rebuilder);
+                sent = dedup ? DigestingSink.dropHeld(DigestKind.SHA256, received) : DigestingSink.recording(DigestKind.SHA256, received);
                 parser = new StreamParser(from, BUFFER);
                 parser.run(this);
             } catch (Throwable t) {
@@ -351,40 +356,36 @@ class QemuStreamRelayIT {
             return parser.tally();
         }
 
-        private StreamSink out() {
-            return filter != null ? filter : next;
-        }
-
         @Override
         public void opaque(ByteBuffer bytes) throws IOException {
-            out().opaque(bytes);
+            sent.opaque(bytes);
         }
 
         @Override
         public void layout(RamLayout l) throws IOException {
             layout = l;
-            out().layout(l);
+            sent.layout(l);
         }
 
         @Override
         public void page(int page, ByteBuffer bytes) throws IOException {
-            out().page(page, bytes);
+            sent.page(page, bytes);
         }
 
         @Override
         public void zero(int page) throws IOException {
-            out().zero(page);
+            sent.zero(page);
         }
 
         @Override
         public void milestone(StreamMilestone m) throws IOException {
             milestones.add(m);
-            out().milestone(m);
+            sent.milestone(m);
         }
 
         @Override
         public void end() throws IOException {
-            out().end();
+            sent.end();
         }
 
         @Override
