@@ -50,6 +50,9 @@ final class StreamInput {
 
     /** Makes {@code n} bytes readable from the position; false when the stream ended first. */
     boolean fill(int n) throws IOException {
+        if (n > buf.capacity()) {
+            throw new IllegalStateException(n + " bytes wanted at once from a buffer of " + buf.capacity());
+        }
         while (buf.remaining() < n) {
             if (eof) {
                 return false;

@@ -119,7 +119,7 @@ public final class StreamParser {
         }
     }
 
-    /** What was parsed so far (all of it once {@link #run} returned). */
+    /** What was parsed so far: on the parsing thread (a sink), or once {@link #run} returned. */
     public StreamTally tally() {
         long read = in == null ? 0 : in.offset();
         long opaque = in == null ? 0 : in.opaqueBytes();
