@@ -40,7 +40,6 @@ class QemuGuestIT extends ProcessTest {
     private static final long RAM_KIB = 128 * 1024;
     private static final GuestKit.Workload WORKLOAD = new GuestKit.Workload(GuestKit.Pattern.MIXED, 1024, 32, 0.5, 2);
     private static final Duration BOOT = Duration.ofSeconds(120);
-    private static final Pattern HB = Pattern.compile("tern-hb seq=(\\d+) stores=(\\d+) .*");
 
     private final List<AutoCloseable> open = new ArrayList<>();
     private Path destinationPid;
@@ -145,7 +144,7 @@ class QemuGuestIT extends ProcessTest {
         ChildProcess receiver = started.process();
         int port = started.port();
         Path stats = dir.resolve("stats.jsonl");
-        int lastSourceBeat = lastBeat(srcConsole)[0];
+        int lastSourceBeat = Heartbeats.last(srcConsole)[0];
         ChildProcess sender = processes.start("sender", processes.tool("tern-sender", "--to", "127.0.0.1:" + port,
                 "--source", "qemu:" + srcRam + ",qmp=" + srcQmp + ",handoff=tcp:127.0.0.1:" + incoming,
                 "--bandwidth", "64MiB", "--stats", stats.toString()));
@@ -161,8 +160,8 @@ class QemuGuestIT extends ProcessTest {
         // go on, and a full check of its memory after the switchover passes.
         SerialConsole.Line beat = dstConsole.await(0, l -> l.startsWith("tern-hb"), BOOT);
         assertNotNull(beat, "a heartbeat from the destination guest; console: " + dstConsole.log());
-        int[] src = lastBeat(srcConsole);
-        Matcher first = HB.matcher(beat.text());
+        int[] src = Heartbeats.last(srcConsole);
+        Matcher first = Heartbeats.HB.matcher(beat.text());
         assertTrue(first.matches(), beat.text());
         assertTrue(Integer.parseInt(first.group(1)) > src[0] && src[0] >= lastSourceBeat,
                 "destination heartbeat " + beat.text() + " continues the source's last (seq " + src[0] + ")");
@@ -174,18 +173,5 @@ class QemuGuestIT extends ProcessTest {
         assertNotNull(later, "heartbeats go on after the check");
         assertNull(dstConsole.await(0, l -> l.contains("BAD") || l.contains("tern-error"), Duration.ZERO),
                 "no failed check on the destination");
-    }
-
-    /** seq and stores of the last heartbeat on {@code c}. */
-    private static int[] lastBeat(SerialConsole c) {
-        int[] r = {0, 0};
-        for (SerialConsole.Line l : c.lines()) {
-            Matcher m = HB.matcher(l.text());
-            if (m.matches()) {
-                r[0] = Integer.parseInt(m.group(1));
-                r[1] = Integer.parseInt(m.group(2));
-            }
-        }
-        return r;
     }
 }

@@ -83,14 +83,19 @@ public final class GuestKit {
 
     /**
      * QEMU booting the guest under TCG (KVM is not available on these machines) with RAM of
-     * {@code ramKiB} in {@code ramFile} (share=on), its serial console connecting to
-     * 127.0.0.1:{@code consolePort}, and a QMP socket at {@code qmp} (null: none).
+     * {@code ramKiB} in {@code ramFile} (share=on; null: ordinary RAM, no memory backend), its
+     * serial console connecting to 127.0.0.1:{@code consolePort}, and a QMP socket at {@code qmp}
+     * (null: none).
      */
     public List<String> command(long ramKiB, Path ramFile, Workload w, int consolePort, Path qmp) {
-        List<String> c = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-smp", "1",
-                "-machine", "pc,memory-backend=ram", "-m", ramKiB + "K",
-                "-object", "memory-backend-file,id=ram,size=" + ramKiB + "K,mem-path=" + ramFile + ",share=on",
-                "-nodefaults", "-no-user-config", "-display", "none",
+        List<String> c = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-smp", "1"));
+        if (ramFile == null) {
+            c.addAll(List.of("-machine", "pc", "-m", ramKiB + "K"));
+        } else {
+            c.addAll(List.of("-machine", "pc,memory-backend=ram", "-m", ramKiB + "K",
+                    "-object", "memory-backend-file,id=ram,size=" + ramKiB + "K,mem-path=" + ramFile + ",share=on"));
+        }
+        c.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none",
                 "-serial", "tcp:127.0.0.1:" + consolePort,
                 "-kernel", kernel.toString(), "-initrd", initrd.toString(), "-append", w.append()));
         if (qmp != null) {

@@ -1,0 +1,80 @@
+package tern.common.qemu.stream;
+
+import java.nio.ByteBuffer;
+import tern.common.digest.DigestKind;
+import tern.common.digest.DigestTable;
+import tern.common.digest.PageDigest;
+import tern.common.digest.RootDigest;
+import tern.common.page.PageBitmap;
+
+/**
+ * The digest of the latest version of every guest page that went through a relay, in stream
+ * order: on the sender, what was forwarded (the skip rule compares with it); on the receiver, what
+ * it wrote into the destination, computed from those bytes (the authoritative table). A ZERO
+ * record makes the zero page the latest version. A page none went through is unknown, and counts
+ * as zero bytes in the root, on both sides alike. Per page nothing is allocated; one thread.
+ */
+public final class StreamDigests {
+    private final PageDigest digest;
+    private final byte[] current;
+    private final byte[] zeroDigest;
+    private final DigestTable table;
+    private final PageBitmap known;
+
+    public StreamDigests(DigestKind kind, RamLayout layout) {
+        this.digest = requireCryptographic(kind).newDigest();
+        this.current = new byte[kind.length()];
+        this.zeroDigest = new byte[kind.length()];
+        digest.digest(ByteBuffer.allocate(QemuStreamFormat.PAGE_SIZE), zeroDigest, 0);
+        this.table = new DigestTable(layout.pageCount(), kind.length());
+        this.known = new PageBitmap(layout.pageCount());
+    }
+
+    /**
+     * {@code kind}, checked to be cryptographic: a page a guest crafted to collide with the latest
+     * version would be taken as held and its write lost.
+     */
+    public static DigestKind requireCryptographic(DigestKind kind) {
+        if (!kind.cryptographic()) {
+            throw new IllegalArgumentException(kind.cliName() + " is not a cryptographic digest: a crafted page could"
+                    + " collide with the latest version forwarded and be dropped");
+        }
+        return kind;
+    }
+
+    /**
+     * Digests {@code bytes} (position unchanged) and, unless that is already the latest version
+     * of {@code page}, records it as the latest; true when it was not.
+     */
+    public boolean update(int page, ByteBuffer bytes) {
+        digest.digest(bytes, current, 0);
+        if (known.get(page) && table.matches(page, current, 0)) {
+            return false;
+        }
+        table.set(page, current, 0);
+        known.set(page);
+        return true;
+    }
+
+    /** A ZERO record: the zero page is the latest version of {@code page}. */
+    public void zero(int page) {
+        table.set(page, zeroDigest, 0);
+        known.set(page);
+    }
+
+    /** The latest digest of {@code page} into {@code out[offset..]} (zero bytes if unknown). */
+    public void copyTo(int page, byte[] out, int offset) {
+        table.copyTo(page, out, offset);
+    }
+
+    public int digestLength() {
+        return current.length;
+    }
+
+    /** SHA-256 over the page digests in page order (DESIGN.md invariant 1). */
+    public byte[] root() {
+        RootDigest r = new RootDigest();
+        r.add(table.raw(), 0, table.raw().length);
+        return r.finish();
+    }
+}
