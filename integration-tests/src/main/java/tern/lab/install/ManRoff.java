@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * Renders the AsciiDoc man page that picocli's ManPageGenerator writes as a roff man page, for
  * {@code man}. Only the subset the generator emits: the {@code :attribute:} header and
  * {@code = name(1)} title, {@code == Section} headings, paragraphs (the synopsis among them, its
- * lines wrapped by the generator), definition lists ({@code term::} then indented lines), and
+ * lines wrapped by the generator; a footer's {@code [%hardbreaks]} ones keep their lines),
+ * definition lists ({@code term::} then indented lines), and
  * {@code *bold*} and {@code _italic_} in terms and the synopsis; comments are dropped. Asciidoctor
  * would do it in full, but needs Ruby or JRuby (asciidoctorj, tens of MB) for four small pages.
  * Anything else in the input is refused, so a newer generator cannot slip past unrendered.
@@ -29,6 +30,7 @@ public final class ManRoff {
         String source = "";
         String manual = "";
         String section = "";
+        boolean hardbreaks = false;
         int i = 0;
         while (i < lines.size()) {
             String line = lines.get(i);
@@ -48,8 +50,11 @@ public final class ManRoff {
                         .append(".nh\n.ad l\n"); // option names are not to be hyphenated, nor lines stretched
 
                 i++;
+            } else if (line.equals("[%hardbreaks]")) {
+                hardbreaks = true;
+                i++;
             } else if (line.startsWith("== ")) {
-                section = line.substring(3).trim();
+                section = line.substring(3).trim().replaceAll(":$", "");
                 out.append(".SH ").append(quote(section.toUpperCase(Locale.ROOT))).append('\n');
                 i++;
             } else if (line.endsWith("::")) {
@@ -64,13 +69,19 @@ public final class ManRoff {
                         + line);
             } else {
                 // a paragraph: its lines, up to a blank one, joined
-                StringBuilder p = new StringBuilder();
+                List<String> p = new ArrayList<>();
                 while (i < lines.size() && !lines.get(i).isBlank() && !lines.get(i).startsWith("//")) {
-                    p.append(p.length() == 0 ? "" : " ").append(lines.get(i).trim());
+                    p.add(lines.get(i).trim());
                     i++;
                 }
-                String para = p.toString();
-                if (section.equalsIgnoreCase("synopsis")) {
+                String para = String.join(" ", p);
+                if (hardbreaks) {
+                    hardbreaks = false;
+                    out.append(".PP\n");
+                    for (String l : p) {
+                        out.append(text(l)).append("\n.br\n");
+                    }
+                } else if (section.equalsIgnoreCase("synopsis")) {
                     // the generator wraps an italic run across lines as "_a_ _   b_": one run again
                     para = para.replaceAll("_\\s+_\\s*", "");
                     out.append(".PP\n").append(markup(para)).append('\n');

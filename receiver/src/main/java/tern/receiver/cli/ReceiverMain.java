@@ -35,7 +35,9 @@ import tern.receiver.session.SessionListener;
 
 @Command(name = "tern-receiver", mixinStandardHelpOptions = true, version = "tern-receiver 0.1",
         description = "Receives a Tern migration into a file-backed image and verifies it.",
-        sortOptions = false, footer = "%n" + ByteSize.RULE + ".")
+        sortOptions = false, exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:the migration verified", "1:it failed", "2:bad usage, refused before listening"},
+        footerHeading = "%nSizes%n", footer = ByteSize.RULE + ".")
 public final class ReceiverMain implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
             description = "Address to listen on (port 0 picks a free port; the chosen address is printed).")

@@ -39,7 +39,10 @@ import tern.sender.transport.MigrationChannel;
 
 @Command(name = "tern-sender", mixinStandardHelpOptions = true, version = "tern-sender 0.1", sortOptions = false,
         description = "Migrates memory to a tern-receiver by digest-acknowledged pre-copy.",
-        footer = "%n" + ByteSize.RULE + ".")
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:the migration verified (and the guest handed off, with handoff=)", "1:it failed; the source runs on",
+                "2:bad usage, refused before anything started"},
+        footerHeading = "%nSizes%n", footer = ByteSize.RULE + ".")
 public final class SenderMain implements Callable<Integer> {
 
     static final class Target {
