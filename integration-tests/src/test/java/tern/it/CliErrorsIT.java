@@ -83,6 +83,22 @@ class CliErrorsIT extends ProcessTest {
         assertTrue(r.stderr().contains("'--max-image'") && r.stderr().contains("ambiguous"), r.outputs());
     }
 
+    /** An unwritable --stats path is bad usage on both sides, before the source starts or the receiver listens. */
+    @Test
+    void a3_anUnwritableStatsPathIsBadUsage() throws Exception {
+        String nowhere = dir.resolve("no-such-dir/stats.jsonl").toString();
+        ChildProcess s = processes.run("sender-stats", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle",
+                "--memory", "1MiB", "--stats", nowhere);
+        assertEquals(2, exit(s), s.outputs());
+        assertOneLine(s, "--stats " + nowhere);
+        assertTrue(s.stderr().contains("--stats " + nowhere), s.outputs());
+        ChildProcess r = processes.run("receiver-stats", "tern-receiver", "--listen", "127.0.0.1:0", "--image",
+                dir.resolve("i.img").toString(), "--stats", nowhere);
+        assertEquals(2, exit(r), r.outputs());
+        assertTrue(r.stderr().contains("--stats " + nowhere), r.outputs());
+        assertFalse(r.stdout().contains("listening on"), "refused before listening\n" + r.outputs());
+    }
+
     @Test
     void c_receiverRefusesAnExistingImageWithoutOverwrite() throws Exception {
         Path image = dir.resolve("image.ram");

@@ -25,12 +25,15 @@ public final class StatsWriter implements AutoCloseable {
         this.out = out;
     }
 
-    /** Creates (or empties) {@code path} now, so an unwritable path is refused before anything starts. */
-    public static StatsWriter create(Path path) throws IOException {
+    /**
+     * Creates (or empties) {@code path} now, so an unwritable path is refused before anything
+     * starts: as bad usage (IllegalArgumentException, exit 2), naming the option.
+     */
+    public static StatsWriter create(Path path) {
         try {
             return new StatsWriter(path, Files.newBufferedWriter(path, StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new IOException("--stats " + path + ": cannot write it: " + e.getMessage(), e);
+            throw new IllegalArgumentException("--stats " + path + ": cannot write it (" + e + ")", e);
         }
     }
 

@@ -31,7 +31,7 @@ public final class ReceiverStats implements SessionListener, AutoCloseable {
     }
 
     /** Creates (or empties) {@code path} now, so an unwritable path is refused before the receiver listens. */
-    public static ReceiverStats create(Path path) throws IOException {
+    public static ReceiverStats create(Path path) {
         return new ReceiverStats(StatsWriter.create(path));
     }
 

@@ -217,6 +217,8 @@ public final class PrecopyLoop {
     IterationStats endIteration(boolean finished) {
         IterationStats s = it.finish(hashes(), causes != null, finished);
         iterations.add(s);
+        // Ordering rule (docs/design.md): the stats line first, then the iteration published as
+        // ended, so a summary written on an interrupt meanwhile counts it once (StatsFile.interrupted)
         listener.iterationDone(s);
         progress.ended(s);
         return s;

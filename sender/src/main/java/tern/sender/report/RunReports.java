@@ -52,7 +52,7 @@ public final class RunReports implements EngineListener, AutoCloseable {
      * @param progress null: a status line when stdout is a terminal, else none
      */
     public static RunReports create(PrintStream out, PrintStream err, boolean quiet, Progress progress, Path statsPath,
-                                    String migrationId) throws IOException {
+                                    String migrationId) {
         Progress p = progress != null ? progress : System.console() != null ? Progress.LINE : Progress.NONE;
         return new RunReports(out, err, quiet, p, statsPath == null ? null : StatsFile.create(statsPath, migrationId),
                 migrationId);

@@ -32,7 +32,7 @@ final class StatsFile implements EngineListener {
     }
 
     /** Creates (or empties) {@code path} now: an unwritable path is refused before the migration starts. */
-    static StatsFile create(Path path, String migrationId) throws IOException {
+    static StatsFile create(Path path, String migrationId) {
         return new StatsFile(StatsWriter.create(path), migrationId);
     }
 
