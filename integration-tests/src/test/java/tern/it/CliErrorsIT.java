@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
+import tern.common.log.Log;
 import tern.lab.process.ChildProcess;
 import tern.lab.process.ProcessGroup;
 
@@ -39,7 +40,10 @@ class CliErrorsIT extends ProcessTest {
                 "--mode", "bogus");
         assertEquals(2, exit(p), p.outputs());
         assertOneLine(p, "--mode bogus");
-        String line = p.stderrLines().get(0);
+        String stamped = p.stderrLines().get(0);
+        assertTrue(stamped.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z .*"),
+                "the line starts with its time, ISO-8601 UTC in ms\n" + p.outputs());
+        String line = Log.untimed(stamped);
         assertTrue(line.startsWith("tern-sender: "), p.outputs());
         assertTrue(line.toLowerCase(Locale.ROOT).contains("mode") && line.contains("bogus"),
                 "the line should name the option and the value\n" + p.outputs());
@@ -61,6 +65,38 @@ class CliErrorsIT extends ProcessTest {
         assertTrue(v.stderrLines().stream().anyMatch(l -> l.startsWith("\tat ")),
                 "--verbose should print the stack trace\n" + v.outputs());
         assertTrue(v.stderr().contains("unreachable") || v.stderr().contains("UNAVAILABLE"), v.outputs());
+    }
+
+    /** A size that could mean two things is refused, naming the option, before anything starts. */
+    @Test
+    void a2_anAmbiguousSizeIsBadUsageNamingTheOption() throws Exception {
+        for (String[] bad : new String[][] {{"--memory", "256mb"}, {"--bandwidth", "10m"}, {"--xbzrle-cache", "64K"}}) {
+            ChildProcess p = processes.run("sender" + bad[0], "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle",
+                    bad[0], bad[1]);
+            assertEquals(2, exit(p), p.outputs());
+            assertOneLine(p, bad[0] + " " + bad[1]);
+            assertTrue(p.stderr().contains("'" + bad[0] + "'") && p.stderr().contains("ambiguous"), p.outputs());
+        }
+        ChildProcess r = processes.run("receiver-max-image", "tern-receiver", "--listen", "127.0.0.1:0", "--image",
+                dir.resolve("i.img").toString(), "--max-image", "1G");
+        assertEquals(2, exit(r), r.outputs());
+        assertTrue(r.stderr().contains("'--max-image'") && r.stderr().contains("ambiguous"), r.outputs());
+    }
+
+    /** An unwritable --stats path is bad usage on both sides, before the source starts or the receiver listens. */
+    @Test
+    void a3_anUnwritableStatsPathIsBadUsage() throws Exception {
+        String nowhere = dir.resolve("no-such-dir/stats.jsonl").toString();
+        ChildProcess s = processes.run("sender-stats", "tern-sender", "--to", "127.0.0.1:1", "--workload", "idle",
+                "--memory", "1MiB", "--stats", nowhere);
+        assertEquals(2, exit(s), s.outputs());
+        assertOneLine(s, "--stats " + nowhere);
+        assertTrue(s.stderr().contains("--stats " + nowhere), s.outputs());
+        ChildProcess r = processes.run("receiver-stats", "tern-receiver", "--listen", "127.0.0.1:0", "--image",
+                dir.resolve("i.img").toString(), "--stats", nowhere);
+        assertEquals(2, exit(r), r.outputs());
+        assertTrue(r.stderr().contains("--stats " + nowhere), r.outputs());
+        assertFalse(r.stdout().contains("listening on"), "refused before listening\n" + r.outputs());
     }
 
     @Test

@@ -14,6 +14,9 @@ public final class Protocol {
     /** Digest bytes per DigestTableChunk: well inside {@link #DEFAULT_MAX_MESSAGE_BYTES}. */
     public static final int TABLE_CHUNK_BYTES = 1 << 20;
 
+    /** gRPC's length-prefixed message header, added to each message's wire size by both sides' byte meters. */
+    public static final int GRPC_FRAME_HEADER = 5;
+
     private Protocol() {
     }
 }

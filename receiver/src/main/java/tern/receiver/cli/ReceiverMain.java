@@ -16,6 +16,7 @@ import picocli.CommandLine.Parameters;
 import tern.common.cli.Cli;
 import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
+import tern.common.log.Log;
 import tern.common.tls.TlsFiles;
 import tern.common.tls.TlsOptions;
 import tern.common.units.ByteSize;
@@ -24,6 +25,7 @@ import tern.common.units.Durations;
 import tern.proto.Hello;
 import tern.proto.Phase;
 import tern.receiver.qemu.QemuDestination;
+import tern.receiver.report.ReceiverStats;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.image.ResumeFile;
 import tern.receiver.server.ReceiverServer;
@@ -33,7 +35,9 @@ import tern.receiver.session.SessionListener;
 
 @Command(name = "tern-receiver", mixinStandardHelpOptions = true, version = "tern-receiver 0.1",
         description = "Receives a Tern migration into a file-backed image and verifies it.",
-        sortOptions = false)
+        sortOptions = false, exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:the migration verified", "1:it failed", "2:bad usage, refused before listening"},
+        footerHeading = "%nSizes%n", footer = ByteSize.RULE + ".")
 public final class ReceiverMain implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
             description = "Address to listen on (port 0 picks a free port; the chosen address is printed).")
@@ -65,6 +69,10 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "Hold a migration whose stream was lost this long for its sender to resume; 0s turns resuming off"
                     + " (default: ${DEFAULT-VALUE}).")
     Duration resumeTimeout;
+
+    @Option(names = "--stats", paramLabel = "PATH",
+            description = "Write JSON lines as migrations go: accepted, one per iteration, resumes, the verdict.")
+    Path stats;
 
     @Mixin
     TlsOptions tls;
@@ -121,10 +129,7 @@ public final class ReceiverMain implements Callable<Integer> {
             throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
         }
         TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
-        Consumer<String> refusals = refused -> {
-            System.err.println("tern-receiver: " + refused);
-            System.err.flush();
-        };
+        Consumer<String> refusals = Log::error;
         ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
                 : tlsFiles.serverCredentials(refusals);
         QemuDestination qemu = qemuDestination();
@@ -142,7 +147,7 @@ public final class ReceiverMain implements Callable<Integer> {
                         System.out.println("destination QEMU started on " + image);
                     } catch (IOException e) {
                         // listen() tries again and, failing, refuses the verdict with the reason
-                        System.err.println("tern-receiver: cannot start the destination QEMU yet: " + e.getMessage());
+                        Log.error("cannot start the destination QEMU yet: " + e.getMessage());
                     }
                 }
             }
@@ -178,10 +183,12 @@ public final class ReceiverMain implements Callable<Integer> {
                 }
             }
         };
+        ReceiverStats figures = stats == null ? null : ReceiverStats.create(stats);
+        SessionListener listener = figures == null ? progress : SessionListener.both(progress, figures);
         MigrationSession restored = null;
         if (resumable) {
             long t0 = System.nanoTime();
-            restored = MigrationSession.restore(image, config, progress);
+            restored = MigrationSession.restore(image, config, listener);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("image " + image + " holds migration " + restored.migrationId() + ": "
                     + (restored.restoredDistrust() == null ? "sealed table trusted"
@@ -189,7 +196,11 @@ public final class ReceiverMain implements Callable<Integer> {
                     + "; awaiting its sender's resume for " + Durations.format(resumeTimeout));
         }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
-        try (qemu; ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored, credentials, refusals)) {
+        try (qemu; figures; ReceiverServer server = ReceiverServer.start(bind, image, config, listener, restored, credentials,
+                refusals)) {
+            if (figures != null) {
+                figures.countBytes(server::bytesReceived);
+            }
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port()
                     + ", image " + image);
             if (tlsFiles != null) {
@@ -198,11 +209,14 @@ public final class ReceiverMain implements Callable<Integer> {
             System.out.flush();
             while (true) {
                 MigrationOutcome o = server.awaitOutcome();
+                if (figures != null) {
+                    figures.outcome(o);
+                }
                 if (o.verified()) {
                     System.out.println("verified: migration " + o.migrationId() + ", " + o.pagesStored()
                             + " pages stored in " + o.batches() + " batches, root " + o.rootDigest());
                 } else {
-                    System.err.println("tern-receiver: migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
+                    Log.error("migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
                             + " failed: " + o.reason());
                 }
                 System.out.flush();

@@ -23,10 +23,12 @@ public final class ReceiverServer implements AutoCloseable {
     private final Server server;
     private final EventLoopGroup[] loops;
     private final BlockingQueue<MigrationOutcome> outcomes = new LinkedBlockingQueue<>();
+    private final InboundMeter meter;
     private MigrationService service;
 
-    private ReceiverServer(Server server, EventLoopGroup... loops) {
+    private ReceiverServer(Server server, InboundMeter meter, EventLoopGroup... loops) {
         this.server = server;
+        this.meter = meter;
         this.loops = loops;
     }
 
@@ -60,7 +62,9 @@ public final class ReceiverServer implements AutoCloseable {
                                        Consumer<String> refused) throws IOException {
         ReceiverServer[] self = new ReceiverServer[1];
         MigrationService service = new MigrationService(image, config, listener, o -> self[0].outcomes.add(o), restored);
+        InboundMeter meter = new InboundMeter();
         NettyServerBuilder b = serverFor(listen, config, credentials)
+                .addStreamTracerFactory(meter)
                 .addService(service.definition());
         EventLoopGroup[] loops = {};
         if (credentials instanceof TlsServerCredentials) {
@@ -69,7 +73,7 @@ public final class ReceiverServer implements AutoCloseable {
             b.channelFactory(() -> new HandshakeWatch(refused)).bossEventLoopGroup(loops[0]).workerEventLoopGroup(loops[1]);
         }
         Server server = b.build();
-        self[0] = new ReceiverServer(server, loops);
+        self[0] = new ReceiverServer(server, meter, loops);
         self[0].service = service;
         server.start();
         return self[0];
@@ -89,6 +93,11 @@ public final class ReceiverServer implements AutoCloseable {
 
     public int port() {
         return address().getPort();
+    }
+
+    /** Bytes read from senders so far, on every stream ({@link InboundMeter}); any thread. */
+    public long bytesReceived() {
+        return meter.inbound();
     }
 
     /** Blocks until the next migration ends, however it ends. */

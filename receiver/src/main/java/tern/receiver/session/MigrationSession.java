@@ -55,6 +55,7 @@ public final class MigrationSession {
     private Verdict verdict;
     private ResumeState resume;
     private final AckMessage ack = new AckMessage();
+    private final IterationTally tally = new IterationTally();
 
     public MigrationSession(Path imagePath, ReceiverConfig config, SessionListener listener) {
         this.imagePath = imagePath;
@@ -108,11 +109,16 @@ public final class MigrationSession {
         return image == null ? 0 : image.pagesAlreadyHeld();
     }
 
+    /** The migration id of {@code h} as the receiver names it everywhere: at most 128 characters. */
+    public static String idOf(Hello h) {
+        return h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+    }
+
     private Accept onHello(Hello h) throws ProtocolException {
         if (state != State.AWAIT_HELLO) {
             throw ProtocolException.invalid("hello: a second hello on the same stream");
         }
-        migrationId = h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+        migrationId = idOf(h);
         // Ordering (docs/design.md): the whole hello, free disk and heap included, is checked before
         // the image is created, so a refused hello changes nothing (invariant 4)
         HelloCheck.Asked a = check.newMigration(h);
@@ -222,6 +228,10 @@ public final class MigrationSession {
         }
         iteration = m.getIteration();
         lastMarked = iteration;
+        if (!tally.isOpen(iteration)) { // a resumed stream announces the iteration in progress again
+            endIteration();
+            tally.begin(iteration, m.getPhase(), pagesStored(), pagesAlreadyHeld(), batches);
+        }
         listener.iteration(m.getIteration(), m.getPhase());
     }
 
@@ -234,6 +244,7 @@ public final class MigrationSession {
         if (c.getRootDigest().size() != 32) {
             throw ProtocolException.invalid("complete.root_digest: " + c.getRootDigest().size() + " bytes, expected 32");
         }
+        endIteration();
         // Ordering (docs/design.md): every digest is recomputed from the image bytes before the
         // roots are compared (invariant 1)
         TargetImage.Verification v = image.verify(MAX_RESYNC_PAGES);
@@ -288,6 +299,14 @@ public final class MigrationSession {
         verdict = v.build();
         state = State.DONE;
         return ReceiverMessage.newBuilder().setVerdict(verdict).build();
+    }
+
+    /** The iteration in progress ended (the next one's mark, or the completion): its figures to the listener. */
+    private void endIteration() {
+        ReceivedIteration r = tally.end(migrationId, pagesStored(), pagesAlreadyHeld(), batches);
+        if (r != null) {
+            listener.iterationEnded(r);
+        }
     }
 
     private void requireReceiving(String what) throws ProtocolException {

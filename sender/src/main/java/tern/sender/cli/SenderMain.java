@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -18,20 +17,19 @@ import tern.common.cli.CliEnum;
 import tern.common.cli.HostPort;
 import tern.common.cli.VerboseOption;
 import tern.common.embed.EmbeddedReceiver;
+import tern.common.log.Log;
 import tern.common.tls.TlsFiles;
 import tern.common.tls.TlsOptions;
 import tern.common.stats.Json;
+import tern.common.units.ByteSize;
 import tern.common.units.Converters;
 import tern.common.wire.Protocol;
 import tern.sender.engine.EngineConfig;
-import tern.sender.engine.EngineListener;
 import tern.sender.engine.MigrationFailure;
 import tern.sender.engine.MigrationResult;
 import tern.sender.engine.Mode;
 import tern.sender.engine.PrecopyLoop;
-import tern.sender.report.ProgressLine;
-import tern.sender.report.StatsFile;
-import tern.sender.report.StatsTable;
+import tern.sender.report.RunReports;
 import tern.sender.source.FileSource;
 import tern.sender.source.MemorySource;
 import tern.sender.source.ProcessPauser;
@@ -40,7 +38,11 @@ import tern.sender.source.QemuSourceSpec;
 import tern.sender.transport.MigrationChannel;
 
 @Command(name = "tern-sender", mixinStandardHelpOptions = true, version = "tern-sender 0.1", sortOptions = false,
-        description = "Migrates memory to a tern-receiver by digest-acknowledged pre-copy.")
+        description = "Migrates memory to a tern-receiver by digest-acknowledged pre-copy.",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:the migration verified (and the guest handed off, with handoff=)", "1:it failed; the source runs on",
+                "2:bad usage, refused before anything started"},
+        footerHeading = "%nSizes%n", footer = ByteSize.RULE + ".")
 public final class SenderMain implements Callable<Integer> {
 
     static final class Target {
@@ -121,10 +123,17 @@ public final class SenderMain implements Callable<Integer> {
     @Option(names = "--migration-id", description = "Name for logs (default: generated).")
     String migrationId;
 
-    @Option(names = "--stats", paramLabel = "PATH", description = "Write JSON lines: one per iteration, then a summary.")
+    @Option(names = "--stats", paramLabel = "PATH",
+            description = "Write JSON lines as the migration goes: one per iteration as it ends, then a summary.")
     Path stats;
 
-    @Option(names = "--quiet", description = "No progress lines and no table.")
+    @Option(names = "--progress", paramLabel = "line|json|none", converter = ProgressModes.class,
+            completionCandidates = ProgressModes.class,
+            description = "line: a status line on stdout; json: a JSON line a second on stderr, with query-migrate's"
+                    + " fields; none (default: line when stdout is a terminal, else none).")
+    RunReports.Progress progress;
+
+    @Option(names = "--quiet", description = "Nothing on stdout: no iteration lines, no status line, no table.")
     boolean quiet;
 
     @Mixin
@@ -149,6 +158,12 @@ public final class SenderMain implements Callable<Integer> {
         }
     }
 
+    static final class ProgressModes extends CliEnum<RunReports.Progress> {
+        ProgressModes() {
+            super(RunReports.Progress.class);
+        }
+    }
+
     static final class Modes extends CliEnum<Mode> {
         Modes() {
             super(Mode.class);
@@ -170,6 +185,9 @@ public final class SenderMain implements Callable<Integer> {
     /** With --embedded-receiver: found by {@link #credentials()}, before the source starts. */
     private EmbeddedReceiver.Provider embeddedReceiver;
 
+    /** The migration's reports; {@link RunReports#interrupted} ends them from a shutdown hook. */
+    private volatile RunReports reports;
+
     public static void main(String[] args) {
         System.exit(Cli.run(new SenderMain(), args));
     }
@@ -178,6 +196,18 @@ public final class SenderMain implements Callable<Integer> {
     public Integer call() throws Exception {
         EngineConfig cfg = engineConfig();
         ChannelCredentials credentials = credentials();
+        reports = RunReports.create(System.out, System.err, quiet, progress, stats, cfg.migrationId());
+        try (RunReports r = reports) {
+            try {
+                return migrate(cfg, credentials);
+            } catch (Exception e) {
+                r.failed(e);
+                throw e;
+            }
+        }
+    }
+
+    private int migrate(EngineConfig cfg, ChannelCredentials credentials) throws Exception {
         try (MemorySource source = openSource(cfg)) {
             EmbeddedReceiver embedded = null;
             InetSocketAddress to = target.to;
@@ -186,7 +216,6 @@ public final class SenderMain implements Callable<Integer> {
                     embedded = embeddedReceiver.start(target.embeddedImage);
                     to = InetSocketAddress.createUnresolved("127.0.0.1", embedded.port());
                 }
-                ProgressLine progress = new ProgressLine(System.out, System.console() != null && !quiet);
                 if (!quiet) {
                     System.out.println("migrating " + source.describe() + " to " + to.getHostString() + ":" + to.getPort()
                             + ", mode " + cfg.mode().cliName() + (cfg.xbzrle() ? "+xbzrle" : "") + ", digest "
@@ -195,20 +224,11 @@ public final class SenderMain implements Callable<Integer> {
                 MigrationResult result;
                 try (MigrationChannel channel = MigrationChannel.connect(to, Protocol.DEFAULT_MAX_MESSAGE_BYTES,
                         keepalive, credentials)) {
-                    result = new PrecopyLoop(source, cfg, channel, quiet ? EngineListener.NONE : progress,
-                            resumeTimeout).run();
-                } catch (MigrationFailure f) {
-                    if (stats != null && f.partial() != null) {
-                        StatsFile.write(stats, f.partial());
-                    }
-                    throw f;
+                    PrecopyLoop loop = new PrecopyLoop(source, cfg, channel, reports, resumeTimeout);
+                    reports.follow(loop.progress());
+                    result = loop.run();
                 }
-                if (stats != null) {
-                    StatsFile.write(stats, result);
-                }
-                if (!quiet) {
-                    StatsTable.print(System.out, result.iterations(), result.summary());
-                }
+                reports.succeeded(result);
                 if (embedded != null) {
                     String failure = embedded.awaitFailure();
                     if (failure != null) {
@@ -253,11 +273,8 @@ public final class SenderMain implements Callable<Integer> {
             System.out.println("handed off: device state to " + h.uri() + " in " + h.millis() + " ms"
                     + (h.ramBytes() != null ? " (QEMU sent " + h.ramBytes() + " B of non-shared RAM and state)" : ""));
         }
-        if (stats != null) {
-            Files.writeString(stats, Json.object().put("type", "handoff").put("uri", h.uri()).put("handoff_ms", h.millis())
-                    .put("handoff_ram_bytes", h.ramBytes()).put("guest_stopped_epoch_us", h.stoppedEpochMicros()) + "\n",
-                    StandardOpenOption.APPEND);
-        }
+        reports.statsLine(Json.object().put("type", "handoff").put("uri", h.uri()).put("handoff_ms", h.millis())
+                .put("handoff_ram_bytes", h.ramBytes()).put("guest_stopped_epoch_us", h.stoppedEpochMicros()));
         if (afterSuccess == EngineConfig.AfterSuccess.KILL) {
             qemu.terminate();
         }
@@ -306,7 +323,7 @@ public final class SenderMain implements Callable<Integer> {
                     + cfg.mode().cliName() + ")");
         }
         if (pausePid == null) {
-            System.err.println("tern-sender: warning: no --pause-pid, so nothing is paused for the stop-and-copy;"
+            Log.warning("no --pause-pid, so nothing is paused for the stop-and-copy;"
                     + " the migration is exact only if " + path + " is not written after the final scan");
         }
         return new FileSource(path, workload.pageSize(), pausePid == null ? null : new ProcessPauser(pausePid));
