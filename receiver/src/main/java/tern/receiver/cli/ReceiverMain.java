@@ -66,6 +66,11 @@ public final class ReceiverMain implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     Duration resumeTimeout;
 
+    @Option(names = "--discard-resume",
+            description = "Delete the resume file next to --image (IMAGE.tern-resume) before listening: its migration,"
+                    + " whose sender is gone, is given up, and the next migration replaces the image.")
+    boolean discardResume;
+
     @Mixin
     TlsOptions tls;
 
@@ -107,7 +112,14 @@ public final class ReceiverMain implements Callable<Integer> {
             throw new IllegalArgumentException("--resume-timeout must not be negative");
         }
         boolean resumable = Files.exists(ResumeFile.pathFor(image));
-        if (!resumable && !overwrite && Files.exists(image) && Files.size(image) > 0) {
+        boolean discarded = resumable && discardResume;
+        if (discarded) {
+            ResumeFile.delete(image);
+            resumable = false;
+            System.out.println("discarded " + ResumeFile.pathFor(image) + ": its migration will not be resumed, and the"
+                    + " next migration replaces " + image);
+        }
+        if (!resumable && !overwrite && !discarded && Files.exists(image) && Files.size(image) > 0) {
             throw new IllegalArgumentException("image " + image + " exists (" + Files.size(image)
                     + " bytes); pass --overwrite to replace it");
         }
@@ -181,12 +193,18 @@ public final class ReceiverMain implements Callable<Integer> {
         MigrationSession restored = null;
         if (resumable) {
             long t0 = System.nanoTime();
-            restored = MigrationSession.restore(image, config, progress);
+            try {
+                restored = MigrationSession.restore(image, config, progress);
+            } catch (IOException e) {
+                throw new IOException("resume file " + ResumeFile.pathFor(image) + ": " + e.getMessage()
+                        + "; start with --discard-resume to give its migration up", e);
+            }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("image " + image + " holds migration " + restored.migrationId() + ": "
                     + (restored.restoredDistrust() == null ? "sealed table trusted"
                     : "table rebuilt from the image bytes in " + ms + " ms, because " + restored.restoredDistrust())
-                    + "; awaiting its sender's resume for " + Durations.format(resumeTimeout));
+                    + "; awaiting its sender's resume for " + Durations.format(resumeTimeout)
+                    + " (if its sender is gone for good, restart with --discard-resume)");
         }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
         try (qemu; ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored, credentials, refusals)) {

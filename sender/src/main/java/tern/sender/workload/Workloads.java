@@ -39,6 +39,19 @@ public record Workloads(String name, Long memory, int pageSize, Pacing pacing, D
         return String.join(", ", all);
     }
 
+    /**
+     * The memory the writer will hold, without allocating it (for start-up checks): a trace's from
+     * its header, else --memory or the default.
+     */
+    public PageGeometry geometry() throws IOException {
+        if (name.startsWith("trace:")) {
+            return Trace.read(Path.of(name.substring("trace:".length()))).geometry();
+        }
+        long bytes = memory != null ? memory
+                : WorkloadModels.byName(name).map(WorkloadModel::defaultMemory).orElse(PATTERN_MEMORY);
+        return PageGeometry.ofBytes(bytes, pageSize);
+    }
+
     /** The writer, not yet started. */
     public SyntheticWorkload open() throws IOException {
         if (name.startsWith("trace:")) {
