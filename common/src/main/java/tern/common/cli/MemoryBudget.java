@@ -51,6 +51,15 @@ public final class MemoryBudget {
         long d = sum(direct);
         long heapFree = limits.maxHeap() - limits.usedHeap() - HEAP_RESERVE;
         long directFree = limits.maxDirect() - limits.usedDirect() - DIRECT_RESERVE;
+        // the machine first: no JVM flag makes more of it
+        long all = h + d;
+        if (all > limits.available()) {
+            List<Item> every = new ArrayList<>(direct);
+            every.addAll(heap);
+            throw new IllegalArgumentException(names(every) + " need" + s(every) + " " + ByteSize.format(all)
+                    + " of memory, but this machine has " + ByteSize.format(limits.available()) + " available (of "
+                    + ByteSize.format(limits.physical()) + " physical)");
+        }
         if (d > 0 && d > directFree) {
             throw new IllegalArgumentException(names(direct) + " need" + s(direct) + " " + ByteSize.format(d)
                     + " of direct memory, but this JVM may allocate at most " + ByteSize.format(limits.maxDirect())
@@ -62,14 +71,6 @@ public final class MemoryBudget {
             throw new IllegalArgumentException(names(heap) + " need" + s(heap) + " " + ByteSize.format(h)
                     + " of heap, but this JVM's heap holds at most " + ByteSize.format(limits.maxHeap()) + " (-Xmx)"
                     + fit(heapFree) + ", or raise the limit (TERN_JAVA_EXTRA_OPTS=-XmxSIZE)");
-        }
-        long all = h + d;
-        if (all > limits.available()) {
-            List<Item> every = new ArrayList<>(direct);
-            every.addAll(heap);
-            throw new IllegalArgumentException(names(every) + " need" + s(every) + " " + ByteSize.format(all)
-                    + " of memory, but this machine has " + ByteSize.format(limits.available()) + " available (of "
-                    + ByteSize.format(limits.physical()) + " physical)");
         }
     }
 

@@ -325,7 +325,11 @@ final class MigrationService {
             Held h = attached;
             if (h == null) {
                 if (held == null) {
-                    throw ProtocolException.precondition("cancel: this receiver holds no migration to cancel");
+                    // a late cancel (its migration ended already): nothing to end, and no outcome to report
+                    ended = true;
+                    out.onError(Status.FAILED_PRECONDITION.withDescription("cancel: this receiver holds no migration"
+                            + " to cancel").asRuntimeException());
+                    return;
                 }
                 if (!held.session.tokenMatches(c.getResumeToken())) {
                     throw ProtocolException.denied("cancel.resume_token: not the token of migration "

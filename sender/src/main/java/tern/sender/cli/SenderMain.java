@@ -331,7 +331,7 @@ public final class SenderMain implements Callable<Integer> {
             Path file = sourcePath();
             StartupChecks.readableFile("--source", file);
             if (QemuSourceSpec.isQemu(sourceChoice.source)) {
-                StartupChecks.unixSocket("--source qemu:...,qmp=", QemuSourceSpec.parse(sourceChoice.source).qmpSocket());
+                StartupChecks.unixSocket("--source (qmp=)", QemuSourceSpec.parse(sourceChoice.source).qmpSocket());
             }
             long size = Files.size(file);
             if (size == 0 || size % workload.pageSize() != 0) {
@@ -342,8 +342,10 @@ public final class SenderMain implements Callable<Integer> {
             dirtyLog = false;
         }
         EngineFootprint f = EngineFootprint.of(g, cfg, dirtyLog, !resumeTimeout.isZero());
-        budget.heap("the sender's per-page state for " + g.pageCount() + " pages of " + sourceLabel(), f.heapBytes())
-                .direct("--xbzrle-cache", f.directBytes());
+        budget.heap("the sender's per-page state for " + g.pageCount() + " pages of " + sourceLabel(), f.heapBytes());
+        if (cfg.xbzrle()) {
+            budget.direct("--xbzrle-cache", f.directBytes());
+        }
         if (target.embeddedImage != null) {
             budget.heap("--embedded-receiver's digest table", g.pageCount() * cfg.digest().length());
         }

@@ -7,8 +7,8 @@ import tern.common.page.PageGeometry;
  * start-up check can refuse sizes the JVM cannot give (docs/memory.md, "Where it goes"). The
  * figures follow the allocations: {@link PageState} (bitmap, resend marks, {@link SentPages}),
  * the receiver's table as it queues in the channel after a resume, the {@link PageBatchEncoder}'s
- * payload, the {@link XbzrleCache} (its pages off-heap, its tags on the heap) and the capture
- * buffer.
+ * payload and the {@link XbzrleCache} (its pages off-heap, its tags on the heap); the one page
+ * of the capture buffer is left to the checks' reserve.
  *
  * @param heapBytes   on the Java heap
  * @param directBytes direct (off-heap) memory the JDK counts against -XX:MaxDirectMemorySize
@@ -28,7 +28,7 @@ public record EngineFootprint(long heapBytes, long directBytes) {
                 + (resumes ? pages * digest : 0)
                 + (long) cfg.batchPages() * g.pageSize()
                 + (cfg.xbzrle() ? cfg.xbzrleCacheBytes() / g.pageSize() * 4 : 0);
-        long direct = g.pageSize() + (cfg.xbzrle() ? cfg.xbzrleCacheBytes() : 0);
+        long direct = cfg.xbzrle() ? cfg.xbzrleCacheBytes() : 0;
         return new EngineFootprint(heap, direct);
     }
 }

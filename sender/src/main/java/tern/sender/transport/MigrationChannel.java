@@ -80,6 +80,12 @@ public final class MigrationChannel implements AutoCloseable {
     /** Why the sender gave up ({@link #abandon}); null while it has not. Never reset: giving up is final. */
     private String abandoned;
     private ReceiverMessage taken; // the reply last taken: its buffers are released at the next take
+    private Cancelling cancel = Cancelling.NOT_YET;
+    /** A cancel on a stream of its own: 1 once the receiver closed it OK, -1 once refused or broken. */
+    private int ownStreamClosed;
+
+    /** Whether and how the receiver was told the migration is cancelled. */
+    private enum Cancelling { NOT_YET, ON_THE_STREAM, ON_ITS_OWN, NOTHING_TO_TELL }
 
     private MigrationChannel(List<InetSocketAddress> addresses, int maxInboundBytes, Duration keepalive,
                              ChannelCredentials credentials) {
@@ -370,8 +376,8 @@ public final class MigrationChannel implements AutoCloseable {
     }
 
     /**
-     * Gives up (as {@link #abandon}) and tells the receiver: a Cancel naming {@code why} on the
-     * open stream, then a half-close; or, when that stream is gone and {@code token} is not empty,
+     * Gives up (as {@link #abandon}) and tells the receiver: a Cancel naming why (the first reason
+     * given, when it was abandoned before) on the open stream, then a half-close; or, when that stream is gone and {@code token} is not empty,
      * a stream of its own whose first message is the Cancel with the token (the receiver holds the
      * migration for a resume meanwhile). Then waits up to {@code confirm} for the receiver to close
      * the stream, its confirmation. Any thread.
@@ -380,12 +386,22 @@ public final class MigrationChannel implements AutoCloseable {
      */
     public boolean cancel(String why, ByteString token, Duration confirm) throws InterruptedException {
         abandon(why);
-        ClientCallStreamObserver<WireMessage> stream;
+        ClientCallStreamObserver<WireMessage> stream = null;
+        boolean first;
+        String reason;
         synchronized (lock) {
-            stream = failure == null && !receiverDone ? out : null;
+            reason = abandoned; // the first reason given: the engine failing on it must not restate it
+            // one Cancel per migration, whoever asks first (a signal's hook, the engine's failure path)
+            first = cancel == Cancelling.NOT_YET;
+            if (first) {
+                cancel = Cancelling.NOTHING_TO_TELL;
+                if (failure == null && !receiverDone && out != null) {
+                    stream = out;
+                    cancel = Cancelling.ON_THE_STREAM;
+                }
+            }
         }
-        Cancel.Builder c = Cancel.newBuilder().setReason(why);
-        int[] closed = {0}; // a stream of its own: 1 once closed OK, -1 once refused or broken
+        Cancel.Builder c = Cancel.newBuilder().setReason(reason);
         if (stream != null) {
             synchronized (sendLock) {
                 try {
@@ -396,18 +412,35 @@ public final class MigrationChannel implements AutoCloseable {
                 }
             }
         }
-        if (stream == null) {
-            if (token == null || token.isEmpty()) {
-                return false;
+        // A stream of its own only when the receiver may hold the migration: the stream was lost
+        // (not refused, nor closed by the receiver, which then ended the migration itself).
+        boolean mayBeHeld;
+        synchronized (lock) {
+            mayBeHeld = !receiverDone && (failure == null || ConnectionFailure.of(failure, address(), plaintext).resumable());
+        }
+        if (first && stream == null && mayBeHeld && token != null && !token.isEmpty()) {
+            synchronized (lock) {
+                cancel = Cancelling.ON_ITS_OWN;
             }
-            cancelOnItsOwn(c.setResumeToken(token).build(), closed);
+            cancelOnItsOwn(c.setResumeToken(token).build());
         }
         long deadline = System.nanoTime() + confirm.toNanos();
         synchronized (lock) {
             while (true) {
-                boolean ended = stream != null ? receiverDone || failure != null : closed[0] != 0;
-                if (ended) {
-                    return stream != null ? receiverDone : closed[0] > 0;
+                switch (cancel) {
+                    case ON_THE_STREAM -> {
+                        if (receiverDone || failure != null) {
+                            return receiverDone;
+                        }
+                    }
+                    case ON_ITS_OWN -> {
+                        if (ownStreamClosed != 0) {
+                            return ownStreamClosed > 0;
+                        }
+                    }
+                    default -> {
+                        return false;
+                    }
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -418,8 +451,8 @@ public final class MigrationChannel implements AutoCloseable {
         }
     }
 
-    /** A stream whose only message is {@code c}; {@code closed[0]} turns 1 (under the lock) when the receiver closes it OK, else -1. */
-    private void cancelOnItsOwn(Cancel c, int[] closed) {
+    /** A stream whose only message is {@code c}; {@link #ownStreamClosed} says how it ended. */
+    private void cancelOnItsOwn(Cancel c) {
         ManagedChannel on;
         synchronized (lock) {
             on = channel;
@@ -434,7 +467,7 @@ public final class MigrationChannel implements AutoCloseable {
                     @Override
                     public void onError(Throwable t) {
                         synchronized (lock) {
-                            closed[0] = -1;
+                            ownStreamClosed = -1;
                             lock.notifyAll();
                         }
                     }
@@ -442,7 +475,7 @@ public final class MigrationChannel implements AutoCloseable {
                     @Override
                     public void onCompleted() {
                         synchronized (lock) {
-                            closed[0] = 1;
+                            ownStreamClosed = 1;
                             lock.notifyAll();
                         }
                     }

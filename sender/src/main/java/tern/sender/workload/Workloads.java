@@ -49,7 +49,11 @@ public record Workloads(String name, Long memory, int pageSize, Pacing pacing, D
         }
         long bytes = memory != null ? memory
                 : WorkloadModels.byName(name).map(WorkloadModel::defaultMemory).orElse(PATTERN_MEMORY);
-        return PageGeometry.ofBytes(bytes, pageSize);
+        try {
+            return PageGeometry.ofBytes(bytes, pageSize);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--memory " + ByteSize.format(bytes) + ": " + e.getMessage());
+        }
     }
 
     /** The writer, not yet started. */
