@@ -157,7 +157,6 @@ class CliErrorsIT extends ProcessTest {
         String stats = usageError(processes.run("stats-missing-dir", "tern-sender", args(toFile, "--stats",
                 dir.resolve("missing/stats.jsonl").toString())), "--stats");
         assertTrue(stats.contains("no directory"), stats);
-        usageError(processes.run("stats-on-proc", "tern-sender", args(toFile, "--stats", "/proc/tern-stats.jsonl")), "--stats");
 
         Path odd = dir.resolve("odd.ram");
         Files.write(odd, new byte[1000]);
@@ -180,8 +179,6 @@ class CliErrorsIT extends ProcessTest {
         String machine = usageError(processes.run("memory-over-machine", "tern-sender", "--to", receiver.to(), "--workload",
                 "uniform", "--memory", "4TiB"), "--memory");
         assertTrue(machine.contains("this machine has"), machine);
-        usageError(processes.run("xbzrle-cache", "tern-sender", "--to", receiver.to(), "--workload", "uniform", "--memory",
-                "1MiB", "--xbzrle", "--xbzrle-cache", "64TiB"), "--xbzrle-cache");
 
         // tern-trial's allocations and paths, checked the same way
         usageError(processes.run("trial-memory", "tern-trial", "--workload", "uniform", "--memory", "4TiB", "--out",

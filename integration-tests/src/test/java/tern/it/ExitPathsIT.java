@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,9 +48,14 @@ class ExitPathsIT extends ProcessTest {
     @BeforeEach
     void startWriter() throws Exception {
         source = shmDir().resolve("source.ram");
-        writer = processes.start("writer", javaMain(PageWriterProcess.class, source.toString(), Integer.toString(PAGES),
+        writer = writer("writer", source);
+    }
+
+    private ChildProcess writer(String name, Path file) throws Exception {
+        ChildProcess w = processes.start(name, javaMain(PageWriterProcess.class, file.toString(), Integer.toString(PAGES),
                 "5000", "11", "0.3", Integer.toString(HOT_PAGES)));
-        writer.awaitStdoutLine("ready"::equals, ChildProcess.TIMEOUT);
+        w.awaitStdoutLine("ready"::equals, ChildProcess.TIMEOUT);
+        return w;
     }
 
     /** A phase, the options that make the sender reach it and stay in it, and how the test finds it. */
@@ -73,67 +79,106 @@ class ExitPathsIT extends ProcessTest {
         }
     }
 
+    /**
+     * Two lanes side by side, each with a writer and a receiver of its own (the phases are paced
+     * by the bandwidth cap, so they overlap well): one sends SIGTERM in every phase, the other
+     * SIGINT, then SIGHUP.
+     */
     @Test
     void aSignalInEveryPhaseLeavesTheWriterRunningAndTheReceiverFree() throws Exception {
-        Path image = dir.resolve("image.ram");
-        ProcessGroup.Receiver receiver = processes.startReceiver("receiver", "--listen", "127.0.0.1:0", "--image",
-                image.toString(), "--keep-serving");
-        int n = 0;
-        for (Phase phase : Phase.values()) {
-            for (String signal : List.of("TERM", "INT")) {
-                interrupt(receiver, image, phase, signal, "case-" + n++);
+        Lane term = new Lane("term", source, writer);
+        Path intSource = shmDir().resolve("source-int.ram");
+        Lane intr = new Lane("int", intSource, writer("writer-int", intSource));
+        Throwable[] failed = new Throwable[1];
+        Thread second = new Thread(() -> {
+            try {
+                intr.run("INT", "HUP");
+            } catch (Throwable t) {
+                failed[0] = t;
             }
+        }, "lane-int");
+        second.start();
+        term.run("TERM");
+        second.join();
+        if (failed[0] != null) {
+            throw new AssertionError("lane int: " + failed[0].getMessage(), failed[0]);
         }
-        interrupt(receiver, image, Phase.BULK, "HUP", "case-" + n);
-
-        // and the receiver takes the next migration, which verifies
-        ChildProcess last = processes.start("sender-last", processes.tool("tern-sender", "--to", receiver.to(),
-                "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()), "--after-success", "continue",
-                "--quiet"));
-        assertEquals(0, last.awaitExit(), processes.outputs());
-        assertNotEquals('T', state(writer), "--after-success continue" + processes.outputs());
     }
 
-    private void interrupt(ProcessGroup.Receiver receiver, Path image, Phase phase, String signal, String id)
-            throws Exception {
-        String what = id + " (" + phase + ", SIG" + signal + ")";
-        ChildProcess r = receiver.process();
-        int from = r.stdoutLines().size();
-        List<String> args = new ArrayList<>(List.of("--to", receiver.to(), "--source", "file:" + source, "--pause-pid",
-                Long.toString(writer.pid()), "--bandwidth", BANDWIDTH, "--migration-id", id));
-        args.addAll(phase.options);
-        ChildProcess sender = processes.start("sender-" + id, dir, withDefaultSignals(processes.tool("tern-sender",
-                args.toArray(String[]::new))), Map.of(), List.of());
-        r.awaitStdoutLine(from, l -> l.startsWith("migration " + id + ": "), ChildProcess.TIMEOUT);
-        if (phase == Phase.COMPLETION) {
-            // the image exists from the hello on; pages the source holds as zero are never sent, so
-            // what the test writes into them stays until the receiver verifies the image
-            r.awaitStdoutLine(from, "iteration 1 (bulk)"::equals, ChildProcess.TIMEOUT);
-            scribbleColdHalf(image);
+    /** A writer, a receiver --keep-serving, and senders signalled in turn in every phase. */
+    private final class Lane {
+        final String name;
+        final Path file;
+        final ChildProcess writer;
+        final Path image;
+        final ProcessGroup.Receiver receiver;
+
+        Lane(String name, Path file, ChildProcess writer) throws Exception {
+            this.name = name;
+            this.file = file;
+            this.writer = writer;
+            this.image = dir.resolve("image-" + name + ".ram");
+            this.receiver = processes.startReceiver("receiver-" + name, "--listen", "127.0.0.1:0", "--image",
+                    image.toString(), "--keep-serving");
         }
-        r.awaitStdoutLine(from, l -> l.contains(phase.receiverLine), ChildProcess.TIMEOUT);
-        if (phase.paused) {
-            assertEquals('T', state(writer), what + ": the writer is paused in this phase" + processes.outputs());
+
+        /** {@code signal} in every phase; then each of {@code more} in the bulk; then a migration that verifies. */
+        void run(String signal, String... more) throws Exception {
+            for (Phase phase : Phase.values()) {
+                interrupt(phase, signal, name + "-" + phase.name().toLowerCase(Locale.ROOT));
+            }
+            for (String s : more) {
+                interrupt(Phase.BULK, s, name + "-" + s.toLowerCase(Locale.ROOT));
+            }
+            // and the receiver takes the next migration, which verifies
+            ChildProcess last = processes.start("sender-" + name + "-last", processes.tool("tern-sender", "--to",
+                    receiver.to(), "--source", "file:" + file, "--pause-pid", Long.toString(writer.pid()),
+                    "--after-success", "continue", "--quiet"));
+            assertEquals(0, last.awaitExit(), processes.outputs());
+            assertNotEquals('T', state(writer), "--after-success continue" + processes.outputs());
         }
-        sender.signal(signal);
-        int code = sender.awaitExit();
-        int expected = switch (signal) {
-            case "HUP" -> 129;
-            case "INT" -> 130;
-            default -> 143;
-        };
-        assertEquals(expected, code, what + processes.outputs());
-        assertNotEquals('T', state(writer), what + ": the writer must run on" + processes.outputs());
-        List<String> err = sender.stderrLines();
-        assertEquals(1, err.size(), what + ": one line" + sender.outputs());
-        String line = err.get(0);
-        assertTrue(line.startsWith("tern-sender: interrupted by SIG" + signal + " " + phase.senderSays), what + ": " + line);
-        assertTrue(line.contains(": source " + (phase.paused ? "resumed" : "was not paused") + " (pid " + writer.pid()
-                + " running); the receiver ended the migration"), what + ": " + line);
-        // the hook waited for the receiver's word: it has ended the migration already
-        r.awaitStderrLine(l -> l.startsWith("tern-receiver: migration " + id + " failed: cancelled by the sender: interrupted by SIG"
-                + signal), CANCEL_SEEN);
-        assertFalse(Files.exists(image.resolveSibling(image.getFileName() + ".tern-resume")), what + ": no resume file left");
+
+        private void interrupt(Phase phase, String signal, String id) throws Exception {
+            String what = id + " (SIG" + signal + ")";
+            ChildProcess r = receiver.process();
+            int from = r.stdoutLines().size();
+            List<String> args = new ArrayList<>(List.of("--to", receiver.to(), "--source", "file:" + file, "--pause-pid",
+                    Long.toString(writer.pid()), "--bandwidth", BANDWIDTH, "--migration-id", id));
+            args.addAll(phase.options);
+            ChildProcess sender = processes.start("sender-" + id, dir, withDefaultSignals(processes.tool("tern-sender",
+                    args.toArray(String[]::new))), Map.of(), List.of());
+            r.awaitStdoutLine(from, l -> l.startsWith("migration " + id + ": "), ChildProcess.TIMEOUT);
+            if (phase == Phase.COMPLETION) {
+                // the image exists from the hello on; pages the source holds as zero are never sent, so
+                // what the test writes into them stays until the receiver verifies the image
+                r.awaitStdoutLine(from, "iteration 1 (bulk)"::equals, ChildProcess.TIMEOUT);
+                scribbleColdHalf(image);
+            }
+            r.awaitStdoutLine(from, l -> l.contains(phase.receiverLine), ChildProcess.TIMEOUT);
+            if (phase.paused) {
+                assertEquals('T', state(writer), what + ": the writer is paused in this phase" + processes.outputs());
+            }
+            sender.signal(signal);
+            int code = sender.awaitExit();
+            int expected = switch (signal) {
+                case "HUP" -> 129;
+                case "INT" -> 130;
+                default -> 143;
+            };
+            assertEquals(expected, code, what + processes.outputs());
+            assertNotEquals('T', state(writer), what + ": the writer must run on" + processes.outputs());
+            List<String> err = sender.stderrLines();
+            assertEquals(1, err.size(), what + ": one line" + sender.outputs());
+            String line = err.get(0);
+            assertTrue(line.startsWith("tern-sender: interrupted by SIG" + signal + " " + phase.senderSays), what + ": " + line);
+            assertTrue(line.contains(": source " + (phase.paused ? "resumed" : "was not paused") + " (pid " + writer.pid()
+                    + " running); the receiver ended the migration"), what + ": " + line);
+            // the hook waited for the receiver's word: it has ended the migration already
+            r.awaitStderrLine(l -> l.startsWith("tern-receiver: migration " + id
+                    + " failed: cancelled by the sender: interrupted by SIG" + signal), CANCEL_SEEN);
+            assertFalse(Files.exists(image.resolveSibling(image.getFileName() + ".tern-resume")),
+                    what + ": no resume file left");
+        }
     }
 
     /** A receiver that refuses its verdict while the source is paused: the sender resumes it and exits 1. */
@@ -168,6 +213,54 @@ class ExitPathsIT extends ProcessTest {
         assertTrue(sender.stderr().contains("could not resume within --resume-timeout 1s")
                 && sender.stderr().contains("cannot reach receiver " + receiver.to() + ": connection refused"), sender.outputs());
         assertNotEquals('T', state(writer), "the writer runs on after the lost link" + processes.outputs());
+    }
+
+    /**
+     * SIGKILL, which nothing can catch, during the stop-and-copy: the writer is left stopped until
+     * {@code tern-sender --resume-source pid:PID}; the receiver holds the migration and refuses a
+     * new sender naming the resume file and --discard-resume, says so again when restarted on it,
+     * and started with --discard-resume takes a new migration.
+     */
+    @Test
+    void afterASigkillResumeSourceAndDiscardResumeRecover() throws Exception {
+        Path image = dir.resolve("killed.img");
+        ProcessGroup.Receiver receiver = processes.startReceiver("receiver-held", "--listen", "127.0.0.1:0",
+                "--image", image.toString());
+        ChildProcess killed = processes.start("sender-killed", processes.tool("tern-sender", "--to", receiver.to(),
+                "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()), "--bandwidth", BANDWIDTH,
+                "--max-iterations", "1", "--migration-id", "killed"));
+        receiver.process().awaitStdoutLine("iteration 2 (stop-and-copy)"::equals, ChildProcess.TIMEOUT);
+        processes.close(killed); // SIGKILL
+        receiver.process().awaitStdoutLine(l -> l.startsWith("stream of migration killed lost"), ChildProcess.TIMEOUT);
+        assertEquals('T', state(writer), "a SIGKILL leaves the writer stopped" + processes.outputs());
+
+        ChildProcess resume = processes.run("resume-source", "tern-sender", "--resume-source", "pid:" + writer.pid());
+        assertEquals(0, resume.awaitExit(), resume.outputs());
+        assertEquals(List.of("pid " + writer.pid() + " continued: running"), resume.stdoutLines(), resume.outputs());
+        assertNotEquals('T', state(writer), "--resume-source continued it" + processes.outputs());
+
+        ChildProcess refused = processes.run("sender-refused", "tern-sender", "--to", receiver.to(), "--workload", "uniform",
+                "--memory", "1MiB", "--quiet");
+        assertEquals(1, refused.awaitExit(), refused.outputs());
+        assertTrue(refused.stderr().contains("a migration is already in progress on this receiver (killed)")
+                && refused.stderr().contains("resume file " + image + ".tern-resume")
+                && refused.stderr().contains("restart tern-receiver with --discard-resume"), refused.outputs());
+        processes.close(receiver.process());
+
+        ChildProcess restarted = processes.start("receiver-restarted", processes.tool("tern-receiver", "--listen",
+                "127.0.0.1:0", "--image", image.toString()));
+        String holds = restarted.awaitStdoutLine(l -> l.startsWith("image " + image + " holds migration killed"),
+                ChildProcess.TIMEOUT);
+        assertTrue(holds.endsWith("(if its sender is gone for good, restart with --discard-resume)"), holds);
+        processes.close(restarted);
+
+        ProcessGroup.Receiver fresh = processes.startReceiver("receiver-discarding", "--listen", "127.0.0.1:0",
+                "--image", image.toString(), "--discard-resume");
+        assertTrue(fresh.process().stdout().startsWith("discarded " + image + ".tern-resume"), fresh.process().outputs());
+        ChildProcess next = processes.run("sender-next", "tern-sender", "--to", fresh.to(), "--workload", "uniform",
+                "--memory", "1MiB", "--quiet");
+        assertEquals(0, next.awaitExit(), processes.outputs());
+        assertEquals(0, fresh.process().awaitExit(), fresh.process().outputs());
     }
 
     /** Non-zero bytes in the pages of the image the source holds as zero. */
