@@ -14,6 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tern.common.cli.Cli;
+import tern.common.cli.StartupChecks;
 import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
 import tern.common.tls.TlsFiles;
@@ -132,6 +133,7 @@ public final class ReceiverMain implements Callable<Integer> {
         if (window < 1 || window > 1024) {
             throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
         }
+        StartupChecks.resolvable("--listen", listen.getHostString());
         TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
         Consumer<String> refusals = refused -> {
             System.err.println("tern-receiver: " + refused);

@@ -5,17 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import tern.common.page.PageGeometry;
-import tern.sender.source.DirtyLog;
-import tern.sender.source.MemorySource;
-import tern.sender.workload.SyntheticWorkload;
 import tern.sender.workload.WorkloadPattern;
 
 /**
@@ -27,31 +22,19 @@ import tern.sender.workload.WorkloadPattern;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class SourceControlTest {
     /** A real workload whose pause, once begun, waits for the test to let it finish; it counts pauses and resumes. */
-    private static final class GatedPause implements MemorySource {
-        final SyntheticWorkload w = Configs.workload(WorkloadPattern.UNIFORM, 16, 1, 0, 1);
+    private static final class GatedPause extends WrappedWorkload {
         final CountDownLatch pausing = new CountDownLatch(1);
         final CountDownLatch finishPause = new CountDownLatch(1);
         final AtomicInteger pauses = new AtomicInteger();
         final AtomicInteger resumes = new AtomicInteger();
 
-        @Override
-        public PageGeometry geometry() {
-            return w.geometry();
+        GatedPause() {
+            super(Configs.workload(WorkloadPattern.UNIFORM, 16, 1, 0, 1));
         }
 
         @Override
         public String describe() {
             return "gated " + w.describe();
-        }
-
-        @Override
-        public ByteBuffer page(int index) {
-            return w.page(index);
-        }
-
-        @Override
-        public DirtyLog dirtyLog() {
-            return w.dirtyLog();
         }
 
         @Override
@@ -66,15 +49,6 @@ class SourceControlTest {
         public void resume() {
             w.resume();
             resumes.incrementAndGet();
-        }
-
-        @Override
-        public void terminate() {
-        }
-
-        @Override
-        public void close() throws Exception {
-            w.close();
         }
     }
 
