@@ -178,7 +178,8 @@ public final class PrecopyLoop {
                     .pagesAlreadyHeld(verdict.getPagesAlreadyHeld())));
         } catch (Exception | Error e) {
             // Whatever failed (the receiver, the stream, the source's pause, an error of the JVM's),
-            // the workload goes on, and the receiver is told the migration is over.
+            // the workload goes on, and the receiver is told the migration is over: the source
+            // first, so that its downtime does not wait on the receiver.
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             control.failed();
             link.abort(why);

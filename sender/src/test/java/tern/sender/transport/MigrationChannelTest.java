@@ -69,6 +69,18 @@ class MigrationChannelTest {
         }
     }
 
+    /** After a verdict the link may die: the half-close never fails, so a verified migration stays verified. */
+    @Test
+    void finishNeverFailsOnAStreamThatEnded() throws Exception {
+        try (ReceiverServer server = receiver(Duration.ofSeconds(60)); MigrationChannel ch = channel(server)) {
+            ch.open();
+            ch.send(SenderMessage.newBuilder().build()); // refused: the receiver ends the stream
+            assertThrows(MigrationChannel.ChannelException.class, ch::take);
+            ch.finish();
+            ch.finish();
+        }
+    }
+
     /** A cancel from another thread is confirmed by the receiver, and the reason is logged printable. */
     @Test
     void cancelIsConfirmedAndItsReasonMadePrintable() throws Exception {
