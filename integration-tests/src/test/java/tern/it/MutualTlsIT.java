@@ -55,8 +55,8 @@ class MutualTlsIT extends ProcessTest {
         ChildProcess intruder = processes.run("sender-foreign", "tern-sender", args(migrate, tls(foreign, "sender", ca)));
         assertEquals(1, intruder.awaitExit(), intruder.outputs());
         String said = Log.untimed(intruder.stderrLines().get(intruder.stderrLines().size() - 1));
-        assertTrue(said.startsWith("tern-sender: TLS handshake failed: the receiver refused this sender's certificate"),
-                intruder.outputs());
+        assertTrue(said.startsWith("tern-sender: TLS handshake with receiver " + to + " failed: the receiver refused this"
+                + " sender's certificate"), intruder.outputs());
         awaitStderr(receiver, "tern-receiver: refused client /127.0.0.1:");
 
         // no TLS at all

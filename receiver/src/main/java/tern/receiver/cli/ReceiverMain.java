@@ -14,6 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tern.common.cli.Cli;
+import tern.common.cli.StartupChecks;
 import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
 import tern.common.log.Log;
@@ -74,6 +75,11 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "Write JSON lines as migrations go: accepted, one per iteration, resumes, the verdict.")
     Path stats;
 
+    @Option(names = "--discard-resume",
+            description = "Delete the resume file next to --image (IMAGE.tern-resume) before listening: its migration,"
+                    + " whose sender is gone, is given up, and the next migration replaces the image.")
+    boolean discardResume;
+
     @Mixin
     TlsOptions tls;
 
@@ -115,7 +121,14 @@ public final class ReceiverMain implements Callable<Integer> {
             throw new IllegalArgumentException("--resume-timeout must not be negative");
         }
         boolean resumable = Files.exists(ResumeFile.pathFor(image));
-        if (!resumable && !overwrite && Files.exists(image) && Files.size(image) > 0) {
+        boolean discarded = resumable && discardResume;
+        if (discarded) {
+            ResumeFile.delete(image);
+            resumable = false;
+            System.out.println("discarded " + ResumeFile.pathFor(image) + ": its migration will not be resumed, and the"
+                    + " next migration replaces " + image);
+        }
+        if (!resumable && !overwrite && !discarded && Files.exists(image) && Files.size(image) > 0) {
             throw new IllegalArgumentException("image " + image + " exists (" + Files.size(image)
                     + " bytes); pass --overwrite to replace it");
         }
@@ -128,6 +141,7 @@ public final class ReceiverMain implements Callable<Integer> {
         if (window < 1 || window > 1024) {
             throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
         }
+        StartupChecks.resolvable("--listen", listen.getHostString());
         TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
         Consumer<String> refusals = Log::error;
         ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
@@ -188,12 +202,18 @@ public final class ReceiverMain implements Callable<Integer> {
         MigrationSession restored = null;
         if (resumable) {
             long t0 = System.nanoTime();
-            restored = MigrationSession.restore(image, config, listener);
+            try {
+                restored = MigrationSession.restore(image, config, listener);
+            } catch (IOException e) {
+                throw new IOException("resume file " + ResumeFile.pathFor(image) + ": " + e.getMessage()
+                        + "; start with --discard-resume to give its migration up", e);
+            }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("image " + image + " holds migration " + restored.migrationId() + ": "
                     + (restored.restoredDistrust() == null ? "sealed table trusted"
                     : "table rebuilt from the image bytes in " + ms + " ms, because " + restored.restoredDistrust())
-                    + "; awaiting its sender's resume for " + Durations.format(resumeTimeout));
+                    + "; awaiting its sender's resume for " + Durations.format(resumeTimeout)
+                    + " (if its sender is gone for good, restart with --discard-resume)");
         }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
         try (qemu; figures; ReceiverServer server = ReceiverServer.start(bind, image, config, listener, restored, credentials,

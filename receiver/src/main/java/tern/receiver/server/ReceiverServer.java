@@ -14,6 +14,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import tern.common.net.SocketErrors;
 import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
@@ -75,7 +76,13 @@ public final class ReceiverServer implements AutoCloseable {
         Server server = b.build();
         self[0] = new ReceiverServer(server, meter, loops);
         self[0].service = service;
-        server.start();
+        try {
+            server.start();
+        } catch (IOException e) {
+            String why = SocketErrors.reason(e);
+            throw new IOException("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
+                    + (why != null ? why : e.getMessage()), e);
+        }
         return self[0];
     }
 

@@ -55,6 +55,7 @@ public final class PrecopyLoop {
     private final BandwidthLimiter limiter;
     private final EngineProgress progress;
     private long startNanos;
+    private final SourceControl control;
     private AckWindow window; // sized by the receiver's accept
     private Completion completion;
     private IterationCounters it;
@@ -72,11 +73,21 @@ public final class PrecopyLoop {
      */
     public PrecopyLoop(MemorySource source, EngineConfig cfg, MigrationChannel channel, EngineListener listener,
                        Duration resumeTimeout) {
+        this(source, cfg, channel, listener, resumeTimeout, new SourceControl(source, cfg.afterSuccess(), false, listener));
+    }
+
+    /**
+     * @param control the source's pause and its end, shared with whoever else may settle it (the
+     *                sender's shutdown hook, a hand-off after the verdict)
+     */
+    public PrecopyLoop(MemorySource source, EngineConfig cfg, MigrationChannel channel, EngineListener listener,
+                       Duration resumeTimeout, SourceControl control) {
         boolean resumes = resumeTimeout != null && !resumeTimeout.isZero();
         PageGeometry g = source.geometry();
         this.source = source;
         this.cfg = cfg;
         this.listener = listener;
+        this.control = control;
         this.pages = g.pages();
         this.pageSize = g.pageSize();
         this.log = source.dirtyLog();
@@ -118,7 +129,6 @@ public final class PrecopyLoop {
     public MigrationResult run() throws MigrationFailure {
         long start = System.nanoTime();
         startNanos = start;
-        SourceControl control = new SourceControl(source, cfg.afterSuccess(), listener);
         try {
             open();
             if (log != null) {
@@ -165,9 +175,12 @@ public final class PrecopyLoop {
                 pagesDirty = state.bitmap.cardinality();
                 next = Phase.STOP_AND_COPY;
             }
+            listener.completing();
             long verifyStart = System.nanoTime();
             Verdict verdict = completion.complete();
             long verifyNanos = System.nanoTime() - verifyStart;
+            // The receiver verified the image: from here the migration succeeded, whatever becomes
+            // of the link (finish never fails), and the source is settled as --after-success says.
             link.finish();
             control.succeeded();
             progress.status(EngineProgress.Status.COMPLETED);
@@ -175,15 +188,18 @@ public final class PrecopyLoop {
                     .verified(true).converged(converged).downtimeMs(downtimeNanos / 1_000_000)
                     .verifyMs(verifyNanos / 1_000_000).rootDigest(RootDigest.hex(verdict.getRootDigest().toByteArray()))
                     .pagesAlreadyHeld(verdict.getPagesAlreadyHeld())));
-        } catch (Exception e) {
-            // Whatever failed (the receiver, the stream, the source's pause), the workload goes on.
+        } catch (Exception | Error e) {
+            // Whatever failed (the receiver, the stream, the source's pause, an error of the JVM's),
+            // the workload goes on, and the receiver is told the migration is over: the source
+            // first, so that its downtime does not wait on the receiver.
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            link.abort(why);
             control.failed();
+            link.abort(why);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            MigrationFailure f = e instanceof MigrationFailure mf ? mf : new MigrationFailure(why, e);
+            MigrationFailure f = e instanceof MigrationFailure mf ? mf
+                    : new MigrationFailure(e instanceof Error ? "internal error: " + e : why, e);
             if (it != null && !it.ended()) {
                 // the iteration the failure cut short counts too: the totals are the sums of every line
                 endIteration(false);
@@ -193,6 +209,29 @@ public final class PrecopyLoop {
             MigrationSummary partial = MigrationSummary.of(iterations, facts().error(f.getMessage()));
             throw f.withPartial(new MigrationResult(List.copyOf(iterations), partial));
         }
+    }
+
+    /**
+     * Stops the migration from another thread (the sender's shutdown hook): from now on every
+     * send and reply fails, so the engine thread ends at its next step; nothing is sent yet.
+     */
+    public void abandon(String reason) {
+        link.abandon(reason);
+    }
+
+    /**
+     * After {@link #abandon}: tells the receiver the migration is over (a Cancel) and waits up to
+     * {@code confirm} for it to say so. Any thread.
+     *
+     * @return whether the receiver confirmed
+     */
+    public boolean cancel(String reason, Duration confirm) throws InterruptedException {
+        return link.cancel(reason, confirm);
+    }
+
+    /** Whether the receiver accepted the migration's hello (it holds the migration until told otherwise). */
+    public boolean accepted() {
+        return link.accepted();
     }
 
     private void open() throws MigrationFailure, InterruptedException {

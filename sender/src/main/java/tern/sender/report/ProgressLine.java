@@ -9,7 +9,8 @@ import tern.sender.engine.EngineListener;
 /**
  * The report on stdout as the migration goes: a line per iteration and the engine's messages;
  * with {@code --progress line}, a status line too, redrawn at most four times a second on a
- * terminal, or printed once a second as a line of its own elsewhere.
+ * terminal, or printed once a second as a line of its own elsewhere. Synchronized: the sender's
+ * shutdown hook ends the line from another thread ({@link #endLine}).
  */
 final class ProgressLine implements EngineListener {
     private final PrintStream out;
@@ -37,7 +38,7 @@ final class ProgressLine implements EngineListener {
     }
 
     @Override
-    public void batchSent(int iteration, long sent, long skipped, long dirty, long wire) {
+    public synchronized void batchSent(int iteration, long sent, long skipped, long dirty, long wire) {
         long now = System.nanoTime();
         if (!status || now - lastDraw < intervalNanos) {
             return;
@@ -55,7 +56,7 @@ final class ProgressLine implements EngineListener {
     }
 
     @Override
-    public void iterationDone(IterationStats s) {
+    public synchronized void iterationDone(IterationStats s) {
         clear();
         out.printf(Locale.ROOT, "iteration %d (%s): %d dirty, %d sent, %d skipped, %s, %d ms%s%n",
                 s.iteration(), s.phase(), s.pagesDirty(), s.pagesSent(), s.pagesSkipped(),
@@ -63,9 +64,15 @@ final class ProgressLine implements EngineListener {
     }
 
     @Override
-    public void message(String line) {
+    public synchronized void message(String line) {
         clear();
         out.println(line);
+    }
+
+    /** Ends a status line on the terminal, so that what is printed next starts a line of its own. */
+    synchronized void endLine() {
+        clear();
+        out.flush();
     }
 
     private void clear() {

@@ -121,6 +121,13 @@ public final class RunReports implements EngineListener, AutoCloseable {
         return true;
     }
 
+    /** Ends the status line, for a last line of the sender's own (the shutdown hook's); any thread. */
+    public void endLine() {
+        if (line != null) {
+            line.endLine();
+        }
+    }
+
     /** A stats line after the summary (the hand-off). */
     public void statsLine(Json j) {
         if (stats != null) {
