@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import tern.common.log.Log;
 import tern.common.tls.TrialCertificates;
 import tern.lab.process.ChildProcess;
 import tern.lab.process.ProcessGroup;
@@ -40,7 +41,7 @@ class ConnectionFailuresIT extends ProcessTest {
     private static String oneLine(ChildProcess p, int code) throws Exception {
         assertEquals(code, p.awaitExit(), p.outputs());
         assertEquals(1, p.stderrLines().size(), "one line" + p.outputs());
-        return p.stderrLines().get(0);
+        return Log.untimed(p.stderrLines().get(0));
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import tern.common.log.Log;
 import tern.lab.process.ChildProcess;
 import tern.lab.process.ProcessGroup;
 
@@ -169,12 +170,12 @@ class ExitPathsIT extends ProcessTest {
             assertNotEquals('T', state(writer), what + ": the writer must run on" + processes.outputs());
             List<String> err = sender.stderrLines();
             assertEquals(1, err.size(), what + ": one line" + sender.outputs());
-            String line = err.get(0);
+            String line = Log.untimed(err.get(0));
             assertTrue(line.startsWith("tern-sender: interrupted by SIG" + signal + " " + phase.senderSays), what + ": " + line);
             assertTrue(line.contains(": source " + (phase.paused ? "resumed" : "was not paused") + " (pid " + writer.pid()
                     + " running); the receiver ended the migration"), what + ": " + line);
             // the hook waited for the receiver's word: it has ended the migration already
-            r.awaitStderrLine(l -> l.startsWith("tern-receiver: migration " + id
+            r.awaitStderrLine(l -> Log.untimed(l).startsWith("tern-receiver: migration " + id
                     + " failed: cancelled by the sender: interrupted by SIG" + signal), CANCEL_SEEN);
             assertFalse(Files.exists(image.resolveSibling(image.getFileName() + ".tern-resume")),
                     what + ": no resume file left");

@@ -17,6 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tern.common.log.Log;
 import tern.common.json.JsonObjects;
 import tern.common.qmp.QmpClient;
 import tern.lab.process.ChildProcess;
@@ -113,7 +114,8 @@ class QemuGuestIT extends ProcessTest {
         signalled.signal("TERM");
         assertEquals(143, signalled.awaitExit(), signalled.outputs());
         assertEquals(List.of("tern-sender: interrupted by SIGTERM during stop-and-copy (iteration 2): source resumed"
-                + " (guest running); the receiver ended the migration"), signalled.stderrLines(), signalled.outputs());
+                + " (guest running); the receiver ended the migration"), signalled.stderrLines().stream().map(Log::untimed).toList(),
+                signalled.outputs());
         assertEquals(1, sigReceiver.process().awaitExit(), sigReceiver.process().outputs());
         assertTrue(sigReceiver.process().stderr().contains("cancelled by the sender: interrupted by SIGTERM"),
                 sigReceiver.process().outputs());
