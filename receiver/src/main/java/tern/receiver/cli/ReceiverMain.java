@@ -21,12 +21,15 @@ import tern.common.tls.TlsOptions;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
 import tern.common.units.Durations;
+import tern.common.wire.PeerText;
 import tern.proto.Hello;
 import tern.proto.Phase;
 import tern.receiver.qemu.QemuDestination;
 import tern.receiver.server.MigrationOutcome;
+import tern.receiver.image.ImagePathCheck;
 import tern.receiver.image.ResumeFile;
 import tern.receiver.server.ReceiverServer;
+import tern.receiver.server.ServerLimits;
 import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
@@ -53,9 +56,24 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "Largest inbound message (default: ${DEFAULT-VALUE}).", defaultValue = "4MiB")
     long maxMessage;
 
-    @Option(names = "--max-image", paramLabel = "SIZE", converter = Converters.Size.class,
-            description = "Refuse migrations of a larger image (default: no limit).")
-    Long maxImage;
+    @Option(names = "--max-image", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "64GiB",
+            description = "Refuse migrations of a larger image, or whose digest table exceeds that of this size in 4 KiB"
+                    + " pages (1/128 of it: what one hello may make the receiver allocate) (default: ${DEFAULT-VALUE}).")
+    long maxImage;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "64",
+            description = "Connections open at once; more are closed as they are accepted (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--hello-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "30s",
+            description = "Close a stream that sends no hello, or a new migration that sends nothing after its hello,"
+                    + " within this time (default: ${DEFAULT-VALUE}).")
+    Duration helloTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "5m",
+            description = "Close a stream that sends no message for this long, or stops reading, and hold its migration"
+                    + " for a resume; longer than any pause a sender makes (default: ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
 
     @Option(names = "--window", description = "Unacknowledged batches offered to the sender (default: ${DEFAULT-VALUE}).",
             defaultValue = "16")
@@ -90,14 +108,8 @@ public final class ReceiverMain implements Callable<Integer> {
     @Mixin
     VerboseOption verbose;
 
-    /** Held, so the setting outlives a garbage collection of an unreferenced logger. */
-    private static final java.util.logging.Logger NETTY_STREAMS =
-            java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler");
-
     public static void main(String[] args) {
-        // A reset connection makes netty log each of its dead streams with a stack trace; the
-        // receiver says itself what happened to the migration ("stream ... lost").
-        NETTY_STREAMS.setLevel(java.util.logging.Level.SEVERE);
+        // the transport's own stack traces are silenced in ReceiverServer
         System.exit(Cli.run(new ReceiverMain(), args));
     }
 
@@ -107,13 +119,13 @@ public final class ReceiverMain implements Callable<Integer> {
             throw new IllegalArgumentException("--resume-timeout must not be negative");
         }
         boolean resumable = Files.exists(ResumeFile.pathFor(image));
-        if (!resumable && !overwrite && Files.exists(image) && Files.size(image) > 0) {
-            throw new IllegalArgumentException("image " + image + " exists (" + Files.size(image)
-                    + " bytes); pass --overwrite to replace it");
+        // Ordering (docs/design.md): checked before the receiver listens, so no sender moves a byte
+        // towards an image that cannot be written
+        ImagePathCheck.check(image, overwrite, resumable);
+        if (maxImage < 4096) {
+            throw new IllegalArgumentException("--max-image " + maxImage + " must be at least 4KiB");
         }
-        if (Files.isDirectory(image)) {
-            throw new IllegalArgumentException("image " + image + " is a directory");
-        }
+        ServerLimits limits = new ServerLimits(maxConnections, helloTimeout, idleTimeout);
         if (maxMessage < 64 * 1024 || maxMessage > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-message " + maxMessage + " must be between 64KiB and 2GiB");
         }
@@ -122,18 +134,17 @@ public final class ReceiverMain implements Callable<Integer> {
         }
         TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
         Consumer<String> refusals = refused -> {
-            System.err.println("tern-receiver: " + refused);
+            System.err.println("tern-receiver: " + PeerText.clean(refused));
             System.err.flush();
         };
         ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
                 : tlsFiles.serverCredentials(refusals);
         QemuDestination qemu = qemuDestination();
-        ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage == null ? Long.MAX_VALUE : maxImage,
-                resumeTimeout);
+        ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage, resumeTimeout);
         SessionListener progress = new SessionListener() {
             @Override
             public void started(Hello h) {
-                System.out.println("migration " + h.getMigrationId() + ": " + h.getPageCount() + " pages of "
+                System.out.println("migration " + PeerText.clean(h.getMigrationId(), 128) + ": " + h.getPageCount() + " pages of "
                         + h.getPageSize() + " B (" + ByteSize.format(h.getPageCount() * h.getPageSize())
                         + "), digest " + h.getDigest().name().toLowerCase());
                 if (qemu != null) {
@@ -189,7 +200,8 @@ public final class ReceiverMain implements Callable<Integer> {
                     + "; awaiting its sender's resume for " + Durations.format(resumeTimeout));
         }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
-        try (qemu; ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored, credentials, refusals)) {
+        try (qemu; ReceiverServer server = ReceiverServer.start(bind, image, config, limits, progress, restored, credentials,
+                refusals)) {
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port()
                     + ", image " + image);
             if (tlsFiles != null) {
@@ -203,7 +215,7 @@ public final class ReceiverMain implements Callable<Integer> {
                             + " pages stored in " + o.batches() + " batches, root " + o.rootDigest());
                 } else {
                     System.err.println("tern-receiver: migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
-                            + " failed: " + o.reason());
+                            + " failed: " + PeerText.clean(o.reason()));
                 }
                 System.out.flush();
                 if (qemu != null && o.verified()) {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import tern.common.wire.Protocol;
 import tern.common.digest.RootDigest;
+import tern.common.wire.PeerText;
 import tern.proto.Accept;
 import tern.proto.Complete;
 import tern.proto.Hello;
@@ -112,7 +113,8 @@ public final class MigrationSession {
         if (state != State.AWAIT_HELLO) {
             throw ProtocolException.invalid("hello: a second hello on the same stream");
         }
-        migrationId = h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+        // named in refusals and log lines before the hello is checked: control characters escaped (PeerText)
+        migrationId = PeerText.clean(h.getMigrationId(), 128);
         // Ordering (docs/design.md): the whole hello, free disk and heap included, is checked before
         // the image is created, so a refused hello changes nothing (invariant 4)
         HelloCheck.Asked a = check.newMigration(h);
@@ -239,7 +241,11 @@ public final class MigrationSession {
         TargetImage.Verification v = image.verify(MAX_RESYNC_PAGES);
         ByteString root = ByteString.copyFrom(v.root());
         if (root.equals(c.getRootDigest())) {
-            return finish(root, readyForVerdict());
+            // Ordering (docs/design.md): the image forced and the resume file gone, durably, before
+            // the verdict exists: a receiver killed once the sender read "verified" holds the image
+            // and offers nothing to resume
+            String notDurable = resume.finished();
+            return finish(root, notDurable != null ? notDurable : readyForVerdict());
         }
         if (v.driftTotal() > 0 && resyncRounds < Protocol.MAX_RESYNC_ROUNDS) {
             // The image no longer holds what we stored: tell the sender what it holds instead, so
