@@ -132,6 +132,27 @@ class HostileTransportTest extends ReceiverFixture {
         }
     }
 
+    /**
+     * Found by the service fuzzer (ServiceFuzzTest): an empty DATA frame inside a message (legal
+     * HTTP/2) once made the receiver's zero-copy parser spin for ever on the empty buffer, holding
+     * a thread at full CPU and never answering the stream. The hello is now read as any other.
+     */
+    @Test
+    void anEmptyDataFrameInsideAMessageIsReadLikeAnyOther() throws Exception {
+        RawHttp2 c = connect(server.port());
+        int s = c.open();
+        byte[] w = RawHttp2.grpcFrame(msg(hello()).toByteArray());
+        c.data(s, w, 0, 13, false, WAIT);
+        c.data(s, w, 13, 0, false, WAIT);
+        c.data(s, w, 13, w.length - 13, false, WAIT);
+        List<byte[]> replies = c.awaitMessages(s, 1, WAIT);
+        assertEquals(1, replies.size(), () -> "no Accept: " + c.stream(s));
+        assertTrue(ReceiverMessage.parseFrom(replies.get(0)).hasAccept());
+        c.reset(s, RawHttp2.CANCEL);
+        assertFalse(outcome().verified());
+        assertServerStillWorks();
+    }
+
     /** Compression is refused (a small compressed message could expand to --max-message): before the hello, and after. */
     @Test
     void compressedMessagesAreRefused() throws Exception {

@@ -24,7 +24,11 @@ final class CallOut {
 
     synchronized void send(WireMessage m) {
         if (!closed) {
-            out.onNext(m);
+            try {
+                out.onNext(m);
+            } catch (IllegalStateException closedByGrpc) {
+                closed = true; // gRPC closed the call itself (a failed write): nothing more goes out
+            }
         }
     }
 
@@ -44,14 +48,23 @@ final class CallOut {
             return false;
         }
         closed = true;
-        out.onError(status.asRuntimeException());
+        try {
+            out.onError(status.asRuntimeException());
+        } catch (IllegalStateException closedByGrpc) {
+            // gRPC closed the call itself (a failed write): the peer has its status already
+            return false;
+        }
         return true;
     }
 
     synchronized void complete() {
         if (!closed) {
             closed = true;
-            out.onCompleted();
+            try {
+                out.onCompleted();
+            } catch (IllegalStateException closedByGrpc) {
+                // gRPC closed the call itself (a failed write): the peer has its status already
+            }
         }
     }
 

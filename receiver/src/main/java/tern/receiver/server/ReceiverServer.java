@@ -141,7 +141,7 @@ public final class ReceiverServer implements AutoCloseable {
      * done with what they sent. False when {@code timeout} passed first.
      */
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
-        return guards.awaitIdle(timeout.toMillis(), service::holds);
+        return guards.awaitIdle(timeout.toMillis(), () -> !service.holds());
     }
 
     public InetSocketAddress address() {
@@ -155,6 +155,16 @@ public final class ReceiverServer implements AutoCloseable {
     /** Blocks until the next migration ends, however it ends. */
     public MigrationOutcome awaitOutcome() throws InterruptedException {
         return outcomes.take();
+    }
+
+    /** What the receiver is still busy with, for a test's failure message ({@link #awaitIdle}). */
+    public String activity() {
+        return guards.activity() + (service.holds() ? ", a migration held" : ", no migration held");
+    }
+
+    /** The next outcome if a migration has ended since the last one was taken, else null. */
+    public MigrationOutcome pollOutcome() {
+        return outcomes.poll();
     }
 
     @Override

@@ -39,11 +39,10 @@ final class StreamGuard extends ServerStreamTracer {
     }
 
     private final StreamGuards guards;
-    /** A Migrate stream: the service will attach to it, unless gRPC refuses the call before starting it. */
+    /** A Migrate stream gRPC will start a call for: the service attaches to it. */
     final boolean migrate;
     private volatile int limit = ServerLimits.FIRST_MESSAGE_BYTES;
     private volatile Served served;
-    private volatile boolean attached;
     private volatile String peer = "unknown peer";
     private volatile Status refusal;
     // transport thread only
@@ -76,11 +75,6 @@ final class StreamGuard extends ServerStreamTracer {
     /** The service's stream takes the guard's refusals; the guard counts it live until {@link #serviceDone}. */
     void attach(Served s) {
         served = s;
-        attached = true;
-    }
-
-    boolean attached() {
-        return attached;
     }
 
     /** The service's stream has ended and finished with its migration: called once, after {@link #attach}. */
@@ -121,11 +115,14 @@ final class StreamGuard extends ServerStreamTracer {
 
     @Override
     public void streamClosed(Status status) {
-        if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED || status.getCode() == Status.Code.INTERNAL) {
-            // the deframer's refusals; a peer's reset is CANCELLED and a lost connection UNAVAILABLE
+        if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED || status.getCode() == Status.Code.INTERNAL
+                || status.getCode() == Status.Code.UNKNOWN && status.getDescription() == null && status.getCause() != null) {
+            // the deframer's refusals, UNKNOWN when its own reading failed (the service fuzzer found
+            // gRPC's buffers throwing on two empty DATA frames inside a length prefix); a peer's
+            // reset is CANCELLED and a lost connection UNAVAILABLE
             refuse(transportRefusal(status));
         }
-        guards.transportClosed(this, status);
+        guards.transportClosed();
     }
 
     private void refuse(Status s) {
@@ -151,6 +148,10 @@ final class StreamGuard extends ServerStreamTracer {
             return Status.RESOURCE_EXHAUSTED.withDescription("message " + (message + 1) + ": " + bytes
                     + " bytes exceed the receiver's message limit of " + max + " bytes (--max-message "
                     + ByteSize.format(max) + ")");
+        }
+        if (s.getCode() == Status.Code.UNKNOWN) {
+            return Status.INTERNAL.withDescription("message " + (message + 1) + ": the transport could not read its gRPC"
+                    + " frame (" + s.getCause() + ")");
         }
         // a malformed header, a compressed message, a stream ended mid-message: the message being read
         return s.withDescription("message " + Math.max(message, 1) + ": " + d);

@@ -2,7 +2,6 @@ package tern.receiver.server;
 
 import io.grpc.Metadata;
 import io.grpc.ServerStreamTracer;
-import io.grpc.Status;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -21,9 +20,15 @@ final class StreamGuards extends ServerStreamTracer.Factory {
         this.migrateMethod = migrateMethod;
     }
 
+    /** grpc-encoding: the server takes only uncompressed messages (ReceiverServer's decompressor registry). */
+    private static final Metadata.Key<String> ENCODING = Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER);
+
     @Override
     public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
-        boolean migrate = migrateMethod.equals(fullMethodName);
+        // a Migrate stream reaches the service, unless gRPC refuses it first for a message encoding it
+        // has no decompressor for (UNIMPLEMENTED, before any call starts)
+        String encoding = headers.get(ENCODING);
+        boolean migrate = migrateMethod.equals(fullMethodName) && (encoding == null || encoding.equals("identity"));
         synchronized (this) {
             open++;
             if (migrate) {
@@ -38,13 +43,14 @@ final class StreamGuards extends ServerStreamTracer.Factory {
         notifyAll();
     }
 
-    synchronized void transportClosed(StreamGuard g, Status status) {
+    synchronized void transportClosed() {
         open--;
-        if (g.migrate && status.getCode() == Status.Code.UNIMPLEMENTED && !g.attached()) {
-            // gRPC refused the call before starting it (an unknown grpc-encoding): no service stream follows
-            awaitingService--;
-        }
         notifyAll();
+    }
+
+    /** For a failure's message: what is still open. */
+    synchronized String activity() {
+        return open + " streams open in the transport, " + awaitingService + " not yet ended by the service";
     }
 
     /**
