@@ -83,11 +83,16 @@ class HostileFloodIT extends ProcessTest {
         int port = started.port();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().maxInboundMessageSize(16 << 20).build();
 
-        // 1. messages over the 4 MiB limit: refused from their 5-byte length prefix, never buffered whole
+        // 1. messages over the 4 MiB limit: refused from their 5-byte length prefix, never buffered whole.
+        // The client's DATA already in flight for a refused stream draws a RST_STREAM per frame; past 100
+        // in 10 s the receiver ends the connection (rapid-reset protection), and the channel reconnects.
+        int refused = 0;
         for (int i = 0; i < 16; i++) {
             Status s = sendRaw(new byte[5 << 20]);
-            assertEquals(Status.Code.RESOURCE_EXHAUSTED, s.getCode(), s::toString);
+            assertTrue(s.getCode() == Status.Code.RESOURCE_EXHAUSTED || s.getCode() == Status.Code.UNAVAILABLE, s::toString);
+            refused += s.getCode() == Status.Code.RESOURCE_EXHAUSTED ? 1 : 0;
         }
+        assertTrue(refused > 0, "no oversized message was refused with RESOURCE_EXHAUSTED");
 
         // 2. a hello whose digest table (16 M pages x 32 B = 512 MiB) cannot fit a 48 MiB heap
         RawPeer big = flood(port);
@@ -170,6 +175,7 @@ class HostileFloodIT extends ProcessTest {
         int partial = 48 << 10; // under the first-message limit: every stream holds a partial message at once
         List<RawHttp2> conns = new ArrayList<>();
         List<int[]> streams = new ArrayList<>();
+        int refused = 0;
         try {
             for (int c = 0; c < connections; c++) {
                 RawHttp2 h = RawHttp2.connect(port);
@@ -205,13 +211,22 @@ class HostileFloodIT extends ProcessTest {
                 f.get(REPLY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             }
             pool.shutdown();
+            // each stream is refused once its first message passes 64 KiB; a connection that goes on sending
+            // into refused streams draws a RST_STREAM per frame, and past 100 in 10 s gRPC ends it (GOAWAY)
             for (int c = 0; c < connections; c++) {
                 for (int id : streams.get(c)) {
-                    RawHttp2.StreamState st = conns.get(c).awaitEnd(id, REPLY_TIMEOUT);
-                    assertEquals(Status.Code.RESOURCE_EXHAUSTED.value(), st.grpcStatus(), st::toString);
-                    assertTrue(st.grpcMessage().contains("before a hello was accepted"), st::toString);
+                    RawHttp2 h = conns.get(c);
+                    RawHttp2.StreamState st = h.awaitEnd(id, REPLY_TIMEOUT);
+                    if (st.grpcStatus() == Status.Code.RESOURCE_EXHAUSTED.value()) {
+                        assertTrue(st.grpcMessage().contains("before a hello was accepted"), st::toString);
+                        refused++;
+                    } else {
+                        assertEquals(RawHttp2.ENHANCE_YOUR_CALM, h.goAwayCode(), () -> "stream " + id + ": " + st
+                                + "; connection closed " + h.closed() + receiver.outputs());
+                    }
                 }
             }
+            assertTrue(refused >= connections, "only " + refused + " streams were refused by their first message");
             migration.send(SenderMessage.newBuilder().setComplete(Complete.newBuilder().setLastSequence(sequence)
                     .setRootDigest(ByteString.copyFrom(RawPeer.rootOf(model, PAGE)))).build());
             ReceiverMessage verdict = migration.next();
@@ -225,7 +240,7 @@ class HostileFloodIT extends ProcessTest {
         assertTrue(receiver.isAlive(), "the receiver died\n" + receiver.outputs());
         long peakKiB = peakRssKiB(receiver.pid());
         System.out.println("HostileFloodIT: receiver peak RSS " + peakKiB / 1024 + " MiB under 200 partial 4 MiB messages"
-                + " beside a migration (launcher flags)");
+                + " beside a migration (launcher flags); " + refused + " refused by their first message");
         assertTrue(peakKiB < 256 * 1024, "peak RSS " + peakKiB + " KiB\n" + receiver.outputs());
     }
 
