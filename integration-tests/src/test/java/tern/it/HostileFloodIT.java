@@ -151,8 +151,9 @@ class HostileFloodIT extends ProcessTest {
      * 977 / 1,833 MiB resident for 25 / 50 / 100 / 200 streams, and it stayed there. Here 200 such
      * streams (25 connections of 8) are all open and partial at once, then each pushes on to its
      * 4 MiB, beside a real migration, against the receiver as bin/tern-receiver runs it (the
-     * launcher's JVM flags, no heap cap). Every flood stream is refused once its first message passes
-     * 64 KiB; the migration verifies; peak resident memory stays under 256 MiB.
+     * launcher's JVM flags, no heap cap). A flood stream is refused once its first message passes
+     * 64 KiB, or ends with its connection (which the receiver closes once the frames sent into refused
+     * streams pass its reset limit); the migration verifies; peak resident memory stays under 256 MiB.
      */
     @Test
     void aFloodOf200PartialMessagesStaysUnder256MiBBesideAMigrationThatVerifies() throws Exception {
@@ -244,8 +245,8 @@ class HostileFloodIT extends ProcessTest {
         assertTrue(peakKiB < 256 * 1024, "peak RSS " + peakKiB + " KiB\n" + receiver.outputs());
     }
 
-    /** Pages {@code from..to} in batches of 64 (RAW, random bytes), each acknowledged; returns the last sequence. */
-    private static int sendBatches(RawPeer p, byte[] model, int sequence, int from, int to) throws Exception {
+    /** Pages {@code from..to} in batches of 64 (RAW, random bytes, put in {@code model}), each acknowledged; the last sequence. */
+    static int sendBatches(RawPeer p, byte[] model, int sequence, int from, int to) throws Exception {
         for (int first = from; first < to; first += 64) {
             PageBatch.Builder b = PageBatch.newBuilder().setSequence(++sequence).setIteration(1);
             byte[] payload = new byte[64 * PAGE];

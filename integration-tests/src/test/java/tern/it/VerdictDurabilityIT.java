@@ -8,13 +8,10 @@ import com.google.protobuf.ByteString;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import tern.lab.process.ChildProcess;
 import tern.lab.process.ProcessGroup;
 import tern.proto.Complete;
-import tern.proto.PageBatch;
-import tern.proto.PageEncoding;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
 import tern.receiver.RawPeer;
@@ -36,21 +33,11 @@ class VerdictDurabilityIT extends ProcessTest {
         String[] args = {"--listen", "127.0.0.1:0", "--image", image.toString(), "--keep-serving"};
         ProcessGroup.Receiver started = processes.startReceiver("receiver", args);
         byte[] model = new byte[PAGE * PAGES];
-        new Random(11).nextBytes(model);
         try (RawPeer p = new RawPeer(started.port())) {
             p.send(SenderMessage.newBuilder().setHello(HostileFloodIT.hello().setPageCount(PAGES)).build());
             assertTrue(p.next().hasAccept());
-            for (int k = 0; k < PAGES / 64; k++) {
-                PageBatch.Builder b = PageBatch.newBuilder().setSequence(k + 1).setIteration(1);
-                for (int i = 0; i < 64; i++) {
-                    b.addPageIndexes(k * 64 + i).addPayloadLengths(PAGE);
-                }
-                b.setEncodings(ByteString.copyFrom(filled(64, (byte) PageEncoding.RAW_VALUE)))
-                        .setPayload(ByteString.copyFrom(model, k * 64 * PAGE, 64 * PAGE));
-                p.send(SenderMessage.newBuilder().setBatch(b).build());
-                assertTrue(p.next().hasAck());
-            }
-            p.send(SenderMessage.newBuilder().setComplete(Complete.newBuilder().setLastSequence(PAGES / 64)
+            int last = HostileFloodIT.sendBatches(p, model, 0, 0, PAGES);
+            p.send(SenderMessage.newBuilder().setComplete(Complete.newBuilder().setLastSequence(last)
                     .setRootDigest(ByteString.copyFrom(RawPeer.rootOf(model, PAGE)))).build());
             ReceiverMessage v = p.next();
             assertTrue(v.hasVerdict() && v.getVerdict().getOk(), v::toString);
@@ -68,11 +55,5 @@ class VerdictDurabilityIT extends ProcessTest {
                 again.outputs());
         assertFalse(again.stdout().contains("holds migration"), "offered the finished migration\n" + again.outputs());
         assertEquals(-1, Arrays.mismatch(model, Files.readAllBytes(image)), "the restart changed the image");
-    }
-
-    private static byte[] filled(int n, byte b) {
-        byte[] a = new byte[n];
-        Arrays.fill(a, b);
-        return a;
     }
 }

@@ -32,6 +32,7 @@ import tern.proto.Phase;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
 import tern.receiver.RawHttp2;
+import tern.receiver.RawPeer;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
 import tern.receiver.server.ServerLimits;
@@ -547,14 +548,8 @@ final class HostilePeer {
 
     private static byte[] root(byte[] model, int pageSize) {
         try {
-            MessageDigest root = MessageDigest.getInstance("SHA-256");
-            MessageDigest page = MessageDigest.getInstance("SHA-256");
-            for (int at = 0; at < model.length; at += pageSize) {
-                page.update(model, at, pageSize);
-                root.update(page.digest());
-            }
-            return root.digest();
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return RawPeer.rootOf(model, pageSize);
+        } catch (Exception e) {
             throw new AssertionError(e);
         }
     }
