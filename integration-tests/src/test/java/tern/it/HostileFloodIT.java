@@ -241,7 +241,8 @@ class HostileFloodIT extends ProcessTest {
         assertTrue(receiver.isAlive(), "the receiver died\n" + receiver.outputs());
         long peakKiB = peakRssKiB(receiver.pid());
         System.out.println("HostileFloodIT: receiver peak RSS " + peakKiB / 1024 + " MiB under 200 partial 4 MiB messages"
-                + " beside a migration (launcher flags); " + refused + " refused by their first message");
+                + " beside a migration (launcher flags), " + rssKiB(receiver.pid()) / 1024 + " MiB at its end, the flood's connections closed; "
+                + refused + " refused by their first message");
         assertTrue(peakKiB < 256 * 1024, "peak RSS " + peakKiB + " KiB\n" + receiver.outputs());
     }
 
@@ -319,11 +320,19 @@ class HostileFloodIT extends ProcessTest {
     }
 
     static long peakRssKiB(long pid) throws IOException {
+        return status(pid, "VmHWM:");
+    }
+
+    static long rssKiB(long pid) throws IOException {
+        return status(pid, "VmRSS:");
+    }
+
+    private static long status(long pid, String field) throws IOException {
         for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (l.startsWith("VmHWM:")) {
+            if (l.startsWith(field)) {
                 return Long.parseLong(l.replaceAll("[^0-9]", ""));
             }
         }
-        throw new IOException("no VmHWM in /proc/" + pid + "/status");
+        throw new IOException("no " + field + " in /proc/" + pid + "/status");
     }
 }

@@ -449,8 +449,8 @@ final class MigrationService {
                 finished();
                 return;
             }
-                // Ordering (docs/design.md): sealed before the migration awaits a resume, under the lock:
-                // after this stream's last store, before a resuming stream can unseal
+            // Ordering (docs/design.md): sealed before the migration awaits a resume, under the lock:
+            // after this stream's last store, before a resuming stream can unseal
             String sealError = attached.session.resumeState().seal();
             listener.suspended(attached.session.migrationId(), why + (sealError == null ? "" : "; " + sealError),
                     config.resumeTimeout());
