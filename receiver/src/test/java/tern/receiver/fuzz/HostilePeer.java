@@ -169,14 +169,20 @@ final class HostilePeer {
         RawHttp2 conn = t.connection();
         List<PeerStream> streams = new ArrayList<>();
         int n = c.intIn(1, 3);
-        for (int i = 0; i < n && !c.exhausted(); i++) {
-            streams.add(stream(conn));
-        }
-        // The receiver must have read every stream's frames before it can be asked whether it is done:
-        // a half-closed stream's end says so; a reset one needs a PING round trip (read in order).
-        boolean allHalfClosed = streams.stream().allMatch(s -> s.halfClosed);
-        if (!allHalfClosed && !conn.ping(WAIT)) {
-            cut = true; // the server closed the connection (a GOAWAY): streams may have been cut anywhere
+        try {
+            for (int i = 0; i < n && !c.exhausted(); i++) {
+                streams.add(stream(conn));
+            }
+            // The receiver must have read every stream's frames before it can be asked whether it is
+            // done: a half-closed stream's end says so; a reset one needs a PING round trip (read in order).
+            boolean allHalfClosed = streams.stream().allMatch(s -> s.halfClosed);
+            if (!allHalfClosed && !conn.ping(WAIT)) {
+                cut = true; // the server closed the connection: streams may have been cut anywhere
+            }
+        } catch (IOException closedByTheServer) {
+            // the receiver ended the connection under the peer: a GOAWAY once its resets, sent or drawn
+            // by frames into refused streams, passed the rapid-reset limit
+            cut = true;
         }
         for (PeerStream s : streams) {
             if (s.halfClosed && !cut && !conn.awaitEnd(s.id, WAIT).ended()) {
