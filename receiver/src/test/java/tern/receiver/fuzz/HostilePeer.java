@@ -139,7 +139,7 @@ final class HostilePeer {
         }
     }
 
-    /** What one stream sent: its messages in order (null for junk), the hello's geometry, how it ended. */
+    /** What one stream sent: its messages as the receiver reads them, the first hello's geometry, how it ended. */
     private static final class PeerStream {
         int id;
         final List<SenderMessage> messages = new ArrayList<>();
@@ -271,12 +271,66 @@ final class HostilePeer {
                 m = null;
             }
             byte[] body = m != null ? m.toByteArray() : c.bytes(64);
-            s.messages.add(m);
             stats.messages.increment();
             wire.writeBytes(frame(body));
         }
-        send(conn, s, wire.toByteArray());
+        byte[] bytes = wire.toByteArray();
+        deframe(s, bytes);
+        send(conn, s, bytes);
         return s;
+    }
+
+    /**
+     * The stream's messages as the receiver reads them from {@code wire}, which is not always as
+     * they were built: a lying length prefix moves every boundary after it, and protobuf merges
+     * what it then reads. Reading stops where the receiver's would (a flag it refuses, a length
+     * over the limit, a message cut short, bytes that are no message); every RAW or ZERO page of a
+     * batch read is what the image may hold for its index.
+     */
+    private void deframe(PeerStream s, byte[] wire) {
+        // the geometry the receiver will take, from the first message it reads, if a hello
+        s.pageSize = 0;
+        s.pageCount = 0;
+        s.sha256 = false;
+        int at = 0;
+        while (at + 5 <= wire.length) {
+            int flags = wire[at] & 0xff;
+            long length = ((wire[at + 1] & 0xffL) << 24) | ((wire[at + 2] & 0xff) << 16) | ((wire[at + 3] & 0xff) << 8)
+                    | (wire[at + 4] & 0xff);
+            if (flags != 0 || length > CONFIG.maxMessageBytes() || at + 5 + length > wire.length) {
+                return;
+            }
+            SenderMessage m;
+            try {
+                m = SenderMessage.parseFrom(java.nio.ByteBuffer.wrap(wire, at + 5, (int) length));
+            } catch (InvalidProtocolBufferException e) {
+                return;
+            }
+            if (s.messages.isEmpty() && m.hasHello()) {
+                s.pageSize = m.getHello().getPageSize();
+                s.pageCount = m.getHello().getPageCount();
+                s.sha256 = m.getHello().getDigest() == DigestAlgorithm.SHA256;
+            }
+            s.messages.add(m);
+            if (m.hasBatch() && s.pageSize >= 512 && s.pageSize <= 65536) {
+                mayHold(m.getBatch(), s.pageSize);
+            }
+            at += 5 + (int) length;
+        }
+    }
+
+    private void mayHold(PageBatch b, int ps) {
+        int offset = 0;
+        for (int i = 0; i < b.getPageIndexesCount() && i < b.getEncodings().size() && i < b.getPayloadLengthsCount(); i++) {
+            int enc = b.getEncodings().byteAt(i);
+            if (enc == PageEncoding.ZERO_VALUE) {
+                sent.computeIfAbsent(b.getPageIndexes(i), k -> new ArrayList<>()).add(new byte[ps]);
+            } else if (enc == PageEncoding.RAW_VALUE && offset + ps <= b.getPayload().size()) {
+                sent.computeIfAbsent(b.getPageIndexes(i), k -> new ArrayList<>())
+                        .add(b.getPayload().substring(offset, offset + ps).toByteArray());
+            }
+            offset += Math.max(0, b.getPayloadLengths(i));
+        }
     }
 
     /** A gRPC frame whose flag and length prefix are mostly honest. */
@@ -364,12 +418,10 @@ final class HostilePeer {
             b.addPageIndexes(index).addPayloadLengths(c.rarely() ? c.intIn(0, 5000) : p.length);
             encodings.write(enc);
             payload.writeBytes(p);
-            if (enc == PageEncoding.RAW_VALUE || enc == PageEncoding.ZERO_VALUE) {
-                byte[] content = enc == PageEncoding.RAW_VALUE ? p : new byte[ps];
-                sent.computeIfAbsent(index, k -> new ArrayList<>()).add(content);
-                if (model != null && index >= 0 && index < model.length / ps) {
-                    System.arraycopy(content, 0, model, (int) index * ps, ps);
-                }
+            if ((enc == PageEncoding.RAW_VALUE || enc == PageEncoding.ZERO_VALUE) && model != null && index >= 0
+                    && index < model.length / ps) {
+                // what a sender that stores this batch expects: the root its completion sends
+                System.arraycopy(enc == PageEncoding.RAW_VALUE ? p : new byte[ps], 0, model, (int) index * ps, ps);
             }
         }
         return b.setEncodings(ByteString.copyFrom(encodings.toByteArray()))
