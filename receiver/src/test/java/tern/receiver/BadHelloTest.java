@@ -1,11 +1,15 @@
 package tern.receiver;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -17,6 +21,11 @@ import tern.proto.Hello;
 import tern.proto.PageEncoding;
 import tern.proto.Phase;
 import tern.proto.SenderMessage;
+import tern.common.wire.PeerText;
+import tern.receiver.server.MigrationOutcome;
+import tern.receiver.server.ReceiverServer;
+import tern.receiver.session.ReceiverConfig;
+import tern.receiver.session.SessionListener;
 
 /**
  * Hellos the receiver refuses, and messages sent before any hello: each names the field, and the
@@ -52,20 +61,38 @@ class BadHelloTest extends ReceiverFixture {
                 badHello("max_batch_pages 2^31", h -> h.setMaxBatchPages(Integer.MIN_VALUE), "hello.max_batch_pages"),
                 badHello("max_batch_pages 2^32-1", h -> h.setMaxBatchPages(-1), "hello.max_batch_pages"),
                 badHello("migration_id of 129 characters", h -> h.setMigrationId("x".repeat(129)),
-                        "hello.migration_id"));
+                        "hello.migration_id"),
+                // log and terminal injection (docs/hostile-input.md): the id is shown in the receiver's log
+                badHello("migration_id with a newline", h -> h.setMigrationId("prod-db\nverified: migration evil"),
+                        "hello.migration_id"),
+                badHello("migration_id with a CR", h -> h.setMigrationId("prod-db\roverwritten"), "hello.migration_id"),
+                badHello("migration_id with an ANSI escape", h -> h.setMigrationId("prod-\u001b[2J\u001b[31mdb"),
+                        "hello.migration_id"),
+                badHello("migration_id with a bidi override", h -> h.setMigrationId("prod-\u202edb"), "hello.migration_id"),
+                badHello("migration_id with a NUL", h -> h.setMigrationId("prod\u0000db"), "hello.migration_id"),
+                badHello("stream_index 1 of 1", h -> h.setStreamIndex(1), "hello.stream_index"),
+                // one 30-byte hello pinned a 2 GiB digest table (docs/hostile-input.md): refused before allocating
+                badHello("page_count 2^26-1 of 512 B (a 2 GiB table)", h -> h.setPageSize(512).setPageCount((1L << 26) - 1),
+                        "hello.page_count", "--max-image"),
+                badHello("an image over the default --max-image of 64 GiB",
+                        h -> h.setPageSize(65536).setPageCount((64L << 30) / 65536 + 1), "hello.page_count", "--max-image"));
     }
 
-    static Arguments badHello(String name, UnaryOperator<Hello.Builder> mutate, String field) {
-        return Arguments.of(name, mutate, field);
+    static Arguments badHello(String name, UnaryOperator<Hello.Builder> mutate, String... fragments) {
+        return Arguments.of(name, mutate, fragments);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("badHellos")
-    void badHelloIsRefused(String name, UnaryOperator<Hello.Builder> mutate, String field) throws Exception {
+    void badHelloIsRefused(String name, UnaryOperator<Hello.Builder> mutate, String[] fragments) throws Exception {
         RawPeer p = peer();
         p.send(msg(mutate.apply(hello())));
-        p.expectError(Status.Code.INVALID_ARGUMENT, field);
-        assertRefused(field);
+        Status s = p.expectError(Status.Code.INVALID_ARGUMENT, fragments);
+        assertEquals(-1, PeerText.firstControl(s.getDescription()), "the refusal echoes a control character");
+        MigrationOutcome o = outcome();
+        assertFalse(o.verified(), o::toString);
+        assertTrue(o.reason().contains(fragments[0]), o::toString);
+        assertEquals(-1, PeerText.firstControl(String.valueOf(o.migrationId())), "the outcome's id holds a control character");
         assertServerStillWorks();
     }
 
@@ -74,21 +101,54 @@ class BadHelloTest extends ReceiverFixture {
                 badHello("stream_count 2", h -> h.setStreamCount(2), "hello.stream_count"),
                 badHello("stream_count 0", h -> h.setStreamCount(0), "hello.stream_count"),
                 badHello("resume_token present", h -> h.setResumeToken(ByteString.copyFromUtf8("token")),
-                        "hello.resume_token"),
-                // 8 TiB of pages: refused at the hello, not by a failed write half-way through
-                badHello("image larger than its file system", h -> h.setPageCount(Integer.MAX_VALUE),
-                        "available on its file system"));
+                        "hello.resume_token"));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("unsupportedHellos")
-    void unsupportedHelloIsAFailedPrecondition(String name, UnaryOperator<Hello.Builder> mutate, String field)
+    void unsupportedHelloIsAFailedPrecondition(String name, UnaryOperator<Hello.Builder> mutate, String[] fragments)
             throws Exception {
         RawPeer p = peer();
         p.send(msg(mutate.apply(hello())));
-        p.expectError(Status.Code.FAILED_PRECONDITION, field);
-        assertRefused(field);
+        p.expectError(Status.Code.FAILED_PRECONDITION, fragments);
+        assertRefused(fragments[0]);
         assertServerStillWorks();
+    }
+
+    /**
+     * On a receiver whose --max-image allows it, 2 TiB of pages are refused at the hello, naming the
+     * directory and file system that lack the room, not by a failed write half-way through.
+     */
+    @Test
+    void imageLargerThanItsFileSystemIsRefusedNamingWhere() throws Exception {
+        try (ReceiverServer big = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), image,
+                ReceiverConfig.defaults().withResumeTimeout(Duration.ZERO).withMaxImageBytes(Long.MAX_VALUE),
+                SessionListener.NONE);
+             RawPeer p = new RawPeer(big.port())) {
+            p.send(msg(hello().setPageSize(65536).setPageCount(1L << 25).setMaxBatchPages(8))); // 2 TiB
+            p.expectError(Status.Code.FAILED_PRECONDITION, "image " + image, "available in " + dir, "file system");
+        }
+        assertFalse(Files.exists(image), "a refused hello created the image");
+    }
+
+    /**
+     * docs/hostile-input.md: a refused hello (page_count 2^26 of 512 B: "exceeds one table") once
+     * destroyed the previous image, truncated before the refusal. Every check runs first.
+     */
+    @Test
+    void aRefusedHelloLeavesThePreviousImageAsItWas() throws Exception {
+        RawPeer p = accepted(hello());
+        storeFirst(p);
+        finishVerified(p, 1, 1);
+        byte[] before = Files.readAllBytes(image);
+        try (ReceiverServer big = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), image,
+                ReceiverConfig.defaults().withResumeTimeout(Duration.ZERO).withMaxImageBytes(Long.MAX_VALUE),
+                SessionListener.NONE);
+             RawPeer q = new RawPeer(big.port())) {
+            q.send(msg(hello().setPageSize(512).setPageCount(1L << 26)));
+            q.expectError(Status.Code.INVALID_ARGUMENT, "hello.page_count", "one table");
+        }
+        assertArrayEquals(before, Files.readAllBytes(image), "the refused hello changed the previous image");
     }
 
     @Test

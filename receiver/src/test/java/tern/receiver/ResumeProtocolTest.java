@@ -154,6 +154,9 @@ class ResumeProtocolTest {
         RawPeer otherGeometry = peer(s);
         otherGeometry.send(ReceiverFixture.msg(hello().setPageCount(PAGES - 1).setResumeToken(token)));
         otherGeometry.expectError(Status.Code.FAILED_PRECONDITION, "hello.page_count");
+        RawPeer otherPageSize = peer(s);
+        otherPageSize.send(ReceiverFixture.msg(hello().setPageSize(PAGE / 2).setResumeToken(token)));
+        otherPageSize.expectError(Status.Code.FAILED_PRECONDITION, "hello.page_size");
 
         RawPeer p = peer(s);
         p.send(ReceiverFixture.msg(hello().setResumeToken(token)));

@@ -8,13 +8,16 @@ import java.util.Arrays;
  * sender, the digest of the latest version sent of each page. Single-threaded.
  */
 public final class DigestTable {
+    /** The largest table: one Java array. */
+    public static final long MAX_BYTES = Integer.MAX_VALUE - 8;
+
     private final byte[] digests;
     private final int length;
     private final int pages;
 
     public DigestTable(int pages, int digestLength) {
         long bytes = (long) pages * digestLength;
-        if (bytes > Integer.MAX_VALUE - 8) {
+        if (bytes > MAX_BYTES) {
             throw new IllegalArgumentException(pages + " pages of " + digestLength
                     + "-byte digests exceed one table (" + bytes + " bytes); use a larger page size");
         }

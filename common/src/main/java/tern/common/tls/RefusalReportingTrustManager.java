@@ -6,6 +6,7 @@ import java.security.cert.X509Certificate;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
+import tern.common.wire.PeerText;
 
 /**
  * The receiver's check of a client certificate against --tls-ca, saying whom it refused: the
@@ -49,10 +50,13 @@ final class RefusalReportingTrustManager extends X509ExtendedTrustManager {
     }
 
     private CertificateException report(X509Certificate[] chain, CertificateException e) {
+        // the names are the peer's: escaped before they reach a log line (PeerText)
         String who = chain == null || chain.length == 0 ? "(no certificate)"
-                : "'" + chain[0].getSubjectX500Principal().getName() + "' issued by '"
-                        + chain[0].getIssuerX500Principal().getName() + "'";
-        refused.accept("refused client certificate " + who + ": " + TlsFailures.clientCertificate(e));
+                : "'" + PeerText.clean(chain[0].getSubjectX500Principal().getName(), 200) + "' issued by '"
+                        + PeerText.clean(chain[0].getIssuerX500Principal().getName(), 200) + "'";
+        String problem = TlsFailures.clientCertificateProblem(e);
+        refused.accept("refused client certificate " + who + ": "
+                + (problem != null ? problem : "not accepted against --tls-ca (" + PeerText.clean(e.getMessage(), 400) + ")"));
         return e;
     }
 

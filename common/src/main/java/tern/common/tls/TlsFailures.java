@@ -5,6 +5,7 @@ import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.util.Locale;
 import javax.net.ssl.SSLException;
+import tern.common.wire.PeerText;
 
 /**
  * A failed TLS handshake as a sentence a person can act on, by kind: a certificate not signed by
@@ -68,22 +69,30 @@ public final class TlsFailures {
     }
 
     /**
-     * Why the receiver refused a client's certificate, from its trust manager's {@code e}: expired,
-     * not valid yet, made for the other side, or not signed by --tls-ca.
+     * Why the receiver refused a client's certificate, from its trust manager's or handshake's
+     * {@code t} (or a cause): expired, not valid yet, made for the other side, or not signed by
+     * --tls-ca; null when it names none of these. One wording for the trust manager's line and the
+     * handshake watcher's.
      */
-    public static String clientCertificate(CertificateException e) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
+    public static String clientCertificateProblem(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof CertificateExpiredException || c instanceof CertificateNotYetValidException) {
                 return validity(c);
             }
         }
-        String m = String.valueOf(e.getMessage());
-        String l = m.toLowerCase(Locale.ROOT);
-        if (l.contains("extended key usage") || l.contains("keyusage") || l.contains("key usage")) {
-            return "not made for TLS client authentication (" + m + "): a receiver's certificate? the sender needs its"
-                    + " own (bin/tern-certs: sender.pem)";
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = PeerText.clean(String.valueOf(c.getMessage()), 400);
+            String l = m.toLowerCase(Locale.ROOT);
+            if (l.contains("extended key usage") || l.contains("keyusage") || l.contains("key usage")) {
+                return "not made for TLS client authentication (" + m + "): a receiver's certificate? the sender needs"
+                        + " its own (bin/tern-certs: sender.pem)";
+            }
+            if (l.contains("pkix path building failed") || l.contains("unable to find valid certification path")
+                    || l.contains("signature check failed") || l.contains("signature does not match")) {
+                return "not signed by --tls-ca (" + m + ")";
+            }
         }
-        return "not signed by --tls-ca (" + m + ")";
+        return null;
     }
 
     private static String validity(Throwable c) {

@@ -67,6 +67,13 @@ public final class ZeroCopyParser<T extends Message> implements MethodDescriptor
             detached.mark(Integer.MAX_VALUE);
             while (detached.available() > 0) {
                 ByteBuffer b = buffers.getByteBuffer();
+                if (!b.hasRemaining()) {
+                    // an empty transport buffer (an empty DATA frame inside the message) heads the
+                    // stream: a view cannot step past it, and looping on it would spin for ever;
+                    // the rest is copied instead (rare: senders do not split messages that way)
+                    all = all.concat(ByteString.readFrom(detached));
+                    break;
+                }
                 all = all.concat(UnsafeByteOperations.unsafeWrap(b));
                 for (long left = b.remaining(); left > 0; ) {
                     long n = detached.skip(left);

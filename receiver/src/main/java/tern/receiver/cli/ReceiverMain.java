@@ -23,13 +23,16 @@ import tern.common.tls.TlsOptions;
 import tern.common.units.ByteSize;
 import tern.common.units.Converters;
 import tern.common.units.Durations;
+import tern.common.wire.PeerText;
 import tern.proto.Hello;
 import tern.proto.Phase;
 import tern.receiver.qemu.QemuDestination;
 import tern.receiver.report.ReceiverStats;
 import tern.receiver.server.MigrationOutcome;
+import tern.receiver.image.ImagePathCheck;
 import tern.receiver.image.ResumeFile;
 import tern.receiver.server.ReceiverServer;
+import tern.receiver.server.ServerLimits;
 import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
@@ -58,9 +61,24 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "Largest inbound message (default: ${DEFAULT-VALUE}).", defaultValue = "4MiB")
     long maxMessage;
 
-    @Option(names = "--max-image", paramLabel = "SIZE", converter = Converters.Size.class,
-            description = "Refuse migrations of a larger image (default: no limit).")
-    Long maxImage;
+    @Option(names = "--max-image", paramLabel = "SIZE", converter = Converters.Size.class, defaultValue = "64GiB",
+            description = "Refuse migrations of a larger image, or whose digest table exceeds that of this size in 4 KiB"
+                    + " pages (1/128 of it: what one hello may make the receiver allocate) (default: ${DEFAULT-VALUE}).")
+    long maxImage;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "64",
+            description = "Connections open at once; more are closed as they are accepted (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--hello-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "30s",
+            description = "Close a stream that sends no hello, or a new migration that sends nothing after its hello,"
+                    + " within this time (default: ${DEFAULT-VALUE}).")
+    Duration helloTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "5m",
+            description = "Close a stream that sends no message for this long, or stops reading, and hold its migration"
+                    + " for a resume; longer than any pause a sender makes (default: ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
 
     @Option(names = "--window", description = "Unacknowledged batches offered to the sender (default: ${DEFAULT-VALUE}).",
             defaultValue = "16")
@@ -104,14 +122,8 @@ public final class ReceiverMain implements Callable<Integer> {
     @Mixin
     VerboseOption verbose;
 
-    /** Held, so the setting outlives a garbage collection of an unreferenced logger. */
-    private static final java.util.logging.Logger NETTY_STREAMS =
-            java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler");
-
     public static void main(String[] args) {
-        // A reset connection makes netty log each of its dead streams with a stack trace; the
-        // receiver says itself what happened to the migration ("stream ... lost").
-        NETTY_STREAMS.setLevel(java.util.logging.Level.SEVERE);
+        // the transport's own stack traces are silenced in ReceiverServer
         System.exit(Cli.run(new ReceiverMain(), args));
     }
 
@@ -121,20 +133,21 @@ public final class ReceiverMain implements Callable<Integer> {
             throw new IllegalArgumentException("--resume-timeout must not be negative");
         }
         boolean resumable = Files.exists(ResumeFile.pathFor(image));
+        // Ordering (docs/design.md): checked before the receiver listens, so no sender moves a byte
+        // towards an image that cannot be written; and before a resume file is discarded, so bad
+        // usage deletes nothing. A discarded migration's image is replaced as with --overwrite.
         boolean discarded = resumable && discardResume;
+        ImagePathCheck.check(image, overwrite || discarded, resumable && !discarded);
         if (discarded) {
             ResumeFile.delete(image);
             resumable = false;
             System.out.println("discarded " + ResumeFile.pathFor(image) + ": its migration will not be resumed, and the"
                     + " next migration replaces " + image);
         }
-        if (!resumable && !overwrite && !discarded && Files.exists(image) && Files.size(image) > 0) {
-            throw new IllegalArgumentException("image " + image + " exists (" + Files.size(image)
-                    + " bytes); pass --overwrite to replace it");
+        if (maxImage < 4096) {
+            throw new IllegalArgumentException("--max-image " + maxImage + " must be at least 4KiB");
         }
-        if (Files.isDirectory(image)) {
-            throw new IllegalArgumentException("image " + image + " is a directory");
-        }
+        ServerLimits limits = new ServerLimits(maxConnections, helloTimeout, idleTimeout);
         if (maxMessage < 64 * 1024 || maxMessage > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--max-message " + maxMessage + " must be between 64KiB and 2GiB");
         }
@@ -143,16 +156,15 @@ public final class ReceiverMain implements Callable<Integer> {
         }
         StartupChecks.resolvable("--listen", listen.getHostString());
         TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
-        Consumer<String> refusals = Log::error;
+        Consumer<String> refusals = refused -> Log.error(PeerText.clean(refused));
         ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
                 : tlsFiles.serverCredentials(refusals);
         QemuDestination qemu = qemuDestination();
-        ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage == null ? Long.MAX_VALUE : maxImage,
-                resumeTimeout);
+        ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage, resumeTimeout);
         SessionListener progress = new SessionListener() {
             @Override
             public void started(Hello h) {
-                System.out.println("migration " + h.getMigrationId() + ": " + h.getPageCount() + " pages of "
+                System.out.println("migration " + PeerText.clean(h.getMigrationId(), 128) + ": " + h.getPageCount() + " pages of "
                         + h.getPageSize() + " B (" + ByteSize.format(h.getPageCount() * h.getPageSize())
                         + "), digest " + h.getDigest().name().toLowerCase());
                 if (qemu != null) {
@@ -216,8 +228,8 @@ public final class ReceiverMain implements Callable<Integer> {
                     + " (if its sender is gone for good, restart with --discard-resume)");
         }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
-        try (qemu; figures; ReceiverServer server = ReceiverServer.start(bind, image, config, listener, restored, credentials,
-                refusals)) {
+        try (qemu; figures; ReceiverServer server = ReceiverServer.start(bind, image, config, limits, listener, restored,
+                credentials, refusals)) {
             if (figures != null) {
                 figures.countBytes(server::bytesReceived);
             }
@@ -237,7 +249,7 @@ public final class ReceiverMain implements Callable<Integer> {
                             + " pages stored in " + o.batches() + " batches, root " + o.rootDigest());
                 } else {
                     Log.error("migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
-                            + " failed: " + o.reason());
+                            + " failed: " + PeerText.clean(o.reason()));
                 }
                 System.out.flush();
                 if (qemu != null && o.verified()) {

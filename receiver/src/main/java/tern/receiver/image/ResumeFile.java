@@ -155,6 +155,19 @@ public final class ResumeFile {
         Files.deleteIfExists(pathFor(image));
     }
 
+    /** Deletes the file and forces its directory, so that a crash cannot bring the file back. */
+    public static void deleteDurably(Path image) throws IOException {
+        if (Files.deleteIfExists(pathFor(image))) {
+            forceDirectory(pathFor(image));
+        }
+    }
+
+    private static void forceDirectory(Path file) throws IOException {
+        try (FileChannel dir = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        }
+    }
+
     private static DataOutputStream header(ByteArrayOutputStream b, Header h, boolean sealed) throws IOException {
         DataOutputStream out = new DataOutputStream(b);
         out.write(MAGIC);
@@ -187,8 +200,6 @@ public final class ResumeFile {
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         // the rename is durable only once the directory is
-        try (FileChannel dir = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
-            dir.force(true);
-        }
+        forceDirectory(file);
     }
 }

@@ -3,20 +3,21 @@ package tern.receiver.server;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
-import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.util.concurrent.Future;
-import java.util.List;
 import java.util.Locale;
+import tern.common.tls.TlsFailures;
+import tern.common.wire.PeerText;
 import java.util.function.Consumer;
 
 /**
  * Says which client a TLS receiver refused and why. A failed handshake (no client certificate, or
- * one its CA did not sign) ends the connection inside gRPC's transport, which tells only the
- * client; this server channel puts a watcher at the head of every accepted connection that reports
- * a connection closed after a failed handshake, with the peer's address.
+ * one its CA did not sign, or one expired or not meant for client authentication) ends the
+ * connection inside gRPC's transport, which tells only the client; {@link ConnectionGate} puts
+ * this watcher at the head of every accepted connection, and it reports a connection closed after
+ * a failed handshake, with the peer's address.
  */
-final class HandshakeWatch extends NioServerSocketChannel {
+final class HandshakeWatch extends ChannelInboundHandlerAdapter {
     private final Consumer<String> refused;
 
     HandshakeWatch(Consumer<String> refused) {
@@ -24,31 +25,24 @@ final class HandshakeWatch extends NioServerSocketChannel {
     }
 
     @Override
-    protected int doReadMessages(List<Object> accepted) throws Exception {
-        int from = accepted.size();
-        int n = super.doReadMessages(accepted);
-        for (int i = from; i < accepted.size(); i++) {
-            ((Channel) accepted.get(i)).pipeline().addFirst(new Watcher());
-        }
-        return n;
-    }
-
-    private final class Watcher extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-            if (ssl != null) {
-                Future<Channel> handshake = ssl.handshakeFuture();
-                if (handshake.isDone() && !handshake.isSuccess()) {
-                    refused.accept("refused client " + ctx.channel().remoteAddress() + ": TLS handshake failed: "
-                            + deepestMessage(handshake.cause()));
-                }
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (ssl != null) {
+            Future<Channel> handshake = ssl.handshakeFuture();
+            if (handshake.isDone() && !handshake.isSuccess()) {
+                refused.accept("refused client " + ctx.channel().remoteAddress() + ": TLS handshake failed: "
+                        + deepestMessage(handshake.cause()));
             }
-            super.channelInactive(ctx);
         }
+        super.channelInactive(ctx);
     }
 
     static String deepestMessage(Throwable t) {
+        // expired, not yet valid, not for client authentication, not signed: said as such
+        String problem = TlsFailures.clientCertificateProblem(t);
+        if (problem != null) {
+            return problem;
+        }
         String m = String.valueOf(t);
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c.getMessage() != null) {
@@ -61,6 +55,6 @@ final class HandshakeWatch extends NioServerSocketChannel {
         if (m.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") || m.toLowerCase(Locale.ROOT).contains("empty client certificate")) {
             m += " (the client presented no certificate signed by --tls-ca)";
         }
-        return m;
+        return PeerText.clean(m, 400);
     }
 }

@@ -13,7 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import tern.common.text.PeerText;
+import tern.common.wire.PeerText;
 import tern.common.units.Durations;
 import tern.common.wire.ProtoWire;
 import tern.common.wire.WireMarshaller;
@@ -51,6 +51,11 @@ import tern.receiver.session.SessionListener;
  * half-closes before completion, or sends a Cancel, has given up: its migration ends for good, as
  * after any refused message.
  *
+ * <p>Hostile peers (docs/hostile-input.md): each stream has a {@link StreamGuard} (a small limit for
+ * its first message; the transport's refusals reach the stream as refusals, not as a lost link)
+ * and a {@link StreamDeadline} (for its hello, for a new migration's first message, between
+ * messages). A migration that received nothing after its hello is not held for a resume.
+ *
  * <p>Every stream's callbacks and the held migration are guarded by one lock: at most one stream
  * does work at a time anyway, and one lock cannot deadlock a stream handing over to another.
  */
@@ -59,6 +64,9 @@ final class MigrationService {
     private final ReceiverConfig config;
     private final SessionListener listener;
     private final Consumer<MigrationOutcome> onOutcome;
+    private final ServerLimits limits;
+    /** One line per stream refused before it fed a migration (a pre-hello flood, an idle stream). */
+    private final Consumer<String> refusals;
     private final ZeroCopyParser<SenderMessage> parser =
             new ZeroCopyParser<>(SenderMessage.getDefaultInstance(), () -> SenderMessage.newBuilder().build());
     private final Object lock = new Object();
@@ -71,14 +79,17 @@ final class MigrationService {
     private Held held;
 
     MigrationService(Path imagePath, ReceiverConfig config, SessionListener listener, Consumer<MigrationOutcome> onOutcome,
-                     MigrationSession restored) {
+                     MigrationSession restored, ServerLimits limits, Consumer<String> refusals) {
         this.imagePath = imagePath;
         this.config = config;
         this.listener = listener;
         this.onOutcome = onOutcome;
+        this.limits = limits;
+        this.refusals = refusals;
         if (restored != null) {
             synchronized (lock) {
                 held = new Held(restored);
+                held.fed = true;
                 awaitResume(held);
             }
         }
@@ -99,14 +110,28 @@ final class MigrationService {
         }
     }
 
+    /** Whether a migration is held (streaming or awaiting a resume). */
+    boolean holds() {
+        synchronized (lock) {
+            return held != null;
+        }
+    }
+
     StreamObserver<SenderMessage> migrate(StreamObserver<WireMessage> responses) {
         ServerCallStreamObserver<WireMessage> out = (ServerCallStreamObserver<WireMessage>) responses;
         out.disableAutoRequest();
-        Stream stream = new Stream(out);
+        StreamGuard guard = StreamGuard.KEY.get();
+        if (guard == null) {
+            throw new IllegalStateException("the service runs only on a server with its StreamGuards (ReceiverServer)");
+        }
+        Stream stream = new Stream(new CallOut(out), guard);
         // onReady runs serialised with onNext; it must only request or send, never block.
         out.setOnReadyHandler(stream::onReady);
         out.setOnCancelHandler(() -> stream.lost("sender cancelled the stream or the connection was lost"));
-        out.request(1);
+        // Ordering (docs/design.md): the guard takes the stream's refusals before the first message is
+        // requested, so no byte of it is read unguarded
+        guard.attach(stream);
+        stream.out.request(1);
         return stream;
     }
 
@@ -114,6 +139,8 @@ final class MigrationService {
         final MigrationSession session;
         Stream owner;
         ScheduledFuture<?> expiry;
+        /** A message other than a hello was handled: a migration that never had one is not held for a resume. */
+        boolean fed;
 
         Held(MigrationSession session) {
             this.session = session;
@@ -159,8 +186,10 @@ final class MigrationService {
         onOutcome.accept(outcome);
     }
 
-    private final class Stream implements StreamObserver<SenderMessage> {
-        private final ServerCallStreamObserver<WireMessage> out;
+    private final class Stream implements StreamObserver<SenderMessage>, StreamGuard.Served {
+        private final CallOut out;
+        private final StreamGuard guard;
+        private final StreamDeadline deadline;
         /** The migration this stream feeds, once its hello was accepted. */
         private Held attached;
         /** The session a first message opened, accepted or not: names a refused stream's outcome. */
@@ -171,8 +200,17 @@ final class MigrationService {
         /** After a resuming Accept: the next page of the table to send, -1 when none is pending. */
         private int tableNext = -1;
 
-        Stream(ServerCallStreamObserver<WireMessage> out) {
+        Stream(CallOut out, StreamGuard guard) {
             this.out = out;
+            this.guard = guard;
+            this.deadline = new StreamDeadline(timer, lock, limits, this::expired);
+        }
+
+        /** Under the lock, once, where the stream ends: nothing will expire it, and it no longer counts as open. */
+        private void finished() {
+            ended = true;
+            deadline.stop();
+            guard.serviceDone();
         }
 
         void onReady() {
@@ -202,7 +240,8 @@ final class MigrationService {
 
         private void handle(SenderMessage msg) {
             synchronized (lock) {
-                if (ended) {
+                if (ended || out.closed()) {
+                    // a message queued before the transport refused a later one: lost() ends the stream
                     return;
                 }
                 WireMessage reply;
@@ -230,16 +269,20 @@ final class MigrationService {
                 if (reply != null) {
                     // Ordering (docs/design.md): an ack is a view of the session's reusable buffers, so it
                     // is written out before the next message can be handled
-                    out.onNext(reply);
+                    out.send(reply);
                 }
                 MigrationSession session = attached.session;
                 if (session.done()) {
-                    ended = true;
                     end(attached, session.verdict().getOk() ? MigrationOutcome.verified(session)
                             : MigrationOutcome.failed(session.verdict().getReason(), session), true);
-                    out.onCompleted();
+                    out.complete();
+                    finished();
                     return;
                 }
+                if (!msg.hasHello()) {
+                    attached.fed = true;
+                }
+                deadline.progressed(attached.fed ? StreamDeadline.Wait.NEXT : StreamDeadline.Wait.FIRST_AFTER_HELLO);
                 // Ordering (docs/design.md): after a resuming Accept the whole table goes out before the
                 // stream's next message is read, so it describes the image as it was at the Accept.
                 if (tableNext >= 0) {
@@ -290,6 +333,7 @@ final class MigrationService {
                 held = new Held(s);
                 held.owner = this;
                 attached = held;
+                guard.helloAccepted();
                 return accept;
             }
             if (held == null) {
@@ -311,6 +355,7 @@ final class MigrationService {
             }
             held.owner = this;
             attached = held;
+            guard.helloAccepted();
             tableNext = 0;
             listener.resumed(held.session.migrationId(), held.session.resumeState().resumes());
             return accept;
@@ -327,8 +372,8 @@ final class MigrationService {
                 if (held == null) {
                     // a late cancel (its migration ended already): nothing to end, and no outcome to report
                     ended = true;
-                    out.onError(Status.FAILED_PRECONDITION.withDescription("cancel: this receiver holds no migration"
-                            + " to cancel").asRuntimeException());
+                    out.fail(Status.FAILED_PRECONDITION.withDescription("cancel: this receiver holds no migration"
+                            + " to cancel"));
                     return;
                 }
                 if (!held.session.tokenMatches(c.getResumeToken())) {
@@ -341,9 +386,9 @@ final class MigrationService {
                 }
             }
             ended = true;
-            end(h, MigrationOutcome.failed("cancelled by the sender: " + PeerText.printable(c.getReason(), 256), h.session),
+            end(h, MigrationOutcome.failed("cancelled by the sender: " + PeerText.clean(c.getReason(), 256), h.session),
                     true);
-            out.onCompleted();
+            out.complete();
         }
 
         /** Sends table chunks while the transport takes them; onReady continues. Then the stream's next message. */
@@ -351,8 +396,9 @@ final class MigrationService {
             ResumeState table = attached.session.resumeState();
             while (tableNext >= 0 && out.isReady()) {
                 DigestTableChunk c = table.tableChunk(tableNext);
-                out.onNext(new ProtoWire(ReceiverMessage.newBuilder().setTable(c).build()));
+                out.send(new ProtoWire(ReceiverMessage.newBuilder().setTable(c).build()));
                 tableNext = c.getLast() ? -1 : tableNext + c.getDigests().size() / table.digestLength();
+                deadline.progressed(StreamDeadline.Wait.NEXT);
             }
             if (tableNext < 0) {
                 requestNext();
@@ -365,23 +411,57 @@ final class MigrationService {
          * stream must not end (or even be reported as) the migration the receiver holds.
          */
         private void refuse(String reason, Status status) {
-            ended = true;
             if (attached != null) {
                 if (attached.owner == this) {
                     end(attached, MigrationOutcome.failed(reason, attached.session), true);
                 }
             } else if (held == null && candidate != null) {
                 onOutcome.accept(MigrationOutcome.failed(reason, candidate));
+            } else {
+                refusals.accept("refused stream from " + guard.peer() + ": " + reason);
             }
-            out.onError(status.asRuntimeException());
+            out.fail(status);
+            finished();
         }
 
         /** Called with the lock held: a stream that resumed the same migration takes over. */
         void replaced() {
-            ended = true;
             attached.owner = null;
-            out.onError(Status.ABORTED.withDescription("stream: replaced by a stream that resumed migration "
-                    + attached.session.migrationId()).asRuntimeException());
+            out.fail(Status.ABORTED.withDescription("stream: replaced by a stream that resumed migration "
+                    + attached.session.migrationId()));
+            finished();
+        }
+
+        /**
+         * On a transport thread, without the service's lock: the transport refuses this stream's
+         * input (StreamGuard). The call is closed with the refusal now, before the transport resets
+         * the stream; the migration is ended by {@link #lost}, which the reset brings.
+         */
+        @Override
+        public void refusedByTransport(Status status) {
+            out.fail(status);
+        }
+
+        /** Under the lock: the stream kept the receiver waiting past its deadline (StreamDeadline). */
+        private void expired(StreamDeadline.Wait waiting, Duration timeout) {
+            if (ended) {
+                return;
+            }
+            String t = Durations.format(timeout);
+            switch (waiting) {
+                case HELLO -> refuse("stream: no hello within --hello-timeout " + t,
+                        Status.DEADLINE_EXCEEDED.withDescription("stream: no hello within --hello-timeout " + t));
+                case FIRST_AFTER_HELLO -> refuse("stream: no message within --hello-timeout " + t
+                        + " of the accepted hello; the migration ends (nothing was received to hold for a resume)",
+                        Status.FAILED_PRECONDITION.withDescription("stream: no message within --hello-timeout " + t
+                                + " of the accepted hello"));
+                default -> {
+                    // a sender that resumes gets the migration back: the same as a link that went dark
+                    out.fail(Status.UNAVAILABLE.withDescription("stream: no message for --idle-timeout " + t
+                            + "; the receiver closed it (a sender may resume)"));
+                    release("no message for --idle-timeout " + t);
+                }
+            }
         }
 
         /** The stream broke: hold the migration for a resume, or end it when resuming is off. */
@@ -390,22 +470,38 @@ final class MigrationService {
                 if (ended) {
                     return;
                 }
-                ended = true;
-                if (attached == null || attached.owner != this) {
+                out.lost();
+                Status refused = guard.refusal();
+                if (refused != null) {
+                    // the transport refused its input (StreamGuard): a refusal, not a lost link
+                    refuse(refused.getDescription(), refused);
                     return;
                 }
-                attached.owner = null;
-                if (config.resumeTimeout().isZero()) {
-                    end(attached, MigrationOutcome.failed(why, attached.session), true);
-                    return;
-                }
-                // Ordering (docs/design.md): sealed before the migration awaits a resume, under the lock:
-                // after this stream's last store, before a resuming stream can unseal
-                String sealError = attached.session.resumeState().seal();
-                listener.suspended(attached.session.migrationId(), why + (sealError == null ? "" : "; " + sealError),
-                        config.resumeTimeout());
-                awaitResume(attached);
+                release(why);
             }
+        }
+
+        /** Under the lock: the stream is gone; its migration is held for a resume, or ends. */
+        private void release(String why) {
+            if (attached == null || attached.owner != this) {
+                finished();
+                return;
+            }
+            attached.owner = null;
+            if (config.resumeTimeout().isZero() || !attached.fed) {
+                // a migration that received nothing after its hello is not worth holding (docs/hostile-input.md)
+                end(attached, MigrationOutcome.failed(why + (attached.fed ? "" : "; nothing was received after the hello,"
+                        + " so it is not held for a resume"), attached.session), true);
+                finished();
+                return;
+            }
+            // Ordering (docs/design.md): sealed before the migration awaits a resume, under the lock:
+            // after this stream's last store, before a resuming stream can unseal
+            String sealError = attached.session.resumeState().seal();
+            listener.suspended(attached.session.migrationId(), why + (sealError == null ? "" : "; " + sealError),
+                    config.resumeTimeout());
+            awaitResume(attached);
+            finished();
         }
 
         @Override
@@ -417,13 +513,12 @@ final class MigrationService {
         public void onCompleted() {
             synchronized (lock) {
                 if (!ended) {
-                    ended = true;
                     if (attached != null && attached.owner == this) {
                         end(attached, MigrationOutcome.failed("sender closed the stream before completion", attached.session),
                                 true);
                     }
-                    out.onError(Status.INVALID_ARGUMENT
-                            .withDescription("stream: closed by the sender before completion").asRuntimeException());
+                    out.fail(Status.INVALID_ARGUMENT.withDescription("stream: closed by the sender before completion"));
+                    finished();
                 }
             }
         }

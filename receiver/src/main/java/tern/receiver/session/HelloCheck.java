@@ -1,13 +1,17 @@
 package tern.receiver.session;
 
 import java.io.IOException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
 import tern.common.wire.Protocol;
 import tern.common.digest.DigestKind;
+import tern.common.digest.DigestTable;
 import tern.common.page.PageGeometry;
+import tern.common.units.ByteSize;
+import tern.common.wire.PeerText;
 import tern.proto.Hello;
 import tern.proto.PageEncoding;
 import tern.receiver.image.ResumeFile;
@@ -37,7 +41,7 @@ final class HelloCheck {
         if (!h.getResumeToken().isEmpty()) {
             throw ProtocolException.precondition("hello.resume_token: this receiver has no migration to resume");
         }
-        requireSpace(a.geometry().bytes());
+        requireSpace(a.geometry().bytes(), a.geometry().pageCount() * a.kind().length());
         requireHeap(a.geometry().pageCount(), a.kind());
         return a;
     }
@@ -47,7 +51,8 @@ final class HelloCheck {
         Asked a = valid(h);
         PageGeometry g = held.geometry();
         if (a.geometry().pageSize() != g.pageSize() || a.geometry().pages() != g.pages()) {
-            throw ProtocolException.precondition("hello.page_count: resuming migration " + held.migrationId() + " of "
+            String field = a.geometry().pageSize() != g.pageSize() ? "hello.page_size" : "hello.page_count";
+            throw ProtocolException.precondition(field + ": resuming migration " + held.migrationId() + " of "
                     + g.pages() + " pages of " + g.pageSize() + " B, not " + a.geometry().pages() + " of "
                     + a.geometry().pageSize() + " B");
         }
@@ -65,6 +70,13 @@ final class HelloCheck {
         }
         if (h.getMigrationId().length() > 128) {
             throw ProtocolException.invalid("hello.migration_id: " + h.getMigrationId().length() + " characters, at most 128");
+        }
+        int control = PeerText.firstControl(h.getMigrationId());
+        if (control >= 0) {
+            // the id goes into log lines: a newline, CR or escape sequence would forge or garble them
+            throw ProtocolException.invalid("hello.migration_id: control character U+"
+                    + String.format("%04X", (int) h.getMigrationId().charAt(control)) + " at index " + control
+                    + "; an id is shown in logs and may hold no control or format characters");
         }
         if (!PageGeometry.validPageSize(Integer.toUnsignedLong(h.getPageSize()))) {
             throw ProtocolException.invalid("hello.page_size: " + Integer.toUnsignedString(h.getPageSize())
@@ -86,6 +98,7 @@ final class HelloCheck {
         } catch (IllegalArgumentException e) {
             throw ProtocolException.invalid("hello.digest: " + e.getMessage());
         }
+        requireTableWithinLimit(pageCount, h.getPageSize(), kind);
         Set<PageEncoding> encodings = EnumSet.noneOf(PageEncoding.class);
         for (int i = 0; i < h.getEncodingsCount(); i++) {
             PageEncoding e = PageEncoding.forNumber(h.getEncodingsValue(i));
@@ -104,25 +117,57 @@ final class HelloCheck {
                     + " pages of " + h.getPageSize() + " bytes do not fit the receiver's message limit of "
                     + config.maxMessageBytes() + " bytes");
         }
-        if (h.getStreamCount() != 1 || h.getStreamIndex() != 0) {
-            throw ProtocolException.precondition("hello.stream_count: " + h.getStreamCount()
-                    + " streams (index " + h.getStreamIndex() + "); this receiver supports one stream per migration");
+        if (h.getStreamCount() != 1) {
+            throw ProtocolException.precondition("hello.stream_count: " + Integer.toUnsignedString(h.getStreamCount())
+                    + " streams; this receiver supports one stream per migration");
+        }
+        if (h.getStreamIndex() != 0) {
+            throw ProtocolException.invalid("hello.stream_index: " + Integer.toUnsignedString(h.getStreamIndex())
+                    + " is not below hello.stream_count " + h.getStreamCount());
         }
         return new Asked(new PageGeometry(h.getPageSize(), pageCount), kind, encodings, (int) maxBatchPages);
     }
 
-    /** Refuses now, rather than failing a write half-way, when the image cannot fit where it goes. */
-    private void requireSpace(long bytes) throws ProtocolException {
+    /**
+     * A hello commits a digest table of page_count × digest length bytes on the heap, whatever it
+     * goes on to send: a 30-byte hello for 2^26 pages of 512 B would pin 2 GiB. The table may be
+     * at most that of an image of --max-image in 4 KiB pages with 32-byte digests (1/128 of it:
+     * 512 MiB at the default 64 GiB), so small pages do not multiply what a hello commits.
+     */
+    private void requireTableWithinLimit(long pageCount, int pageSize, DigestKind kind) throws ProtocolException {
+        long table = pageCount * kind.length();
+        if (table > DigestTable.MAX_BYTES) {
+            throw ProtocolException.invalid("hello.page_count: " + pageCount + " pages of " + pageSize
+                    + " B need a digest table of " + ByteSize.format(table) + ", more than one table holds ("
+                    + ByteSize.format(DigestTable.MAX_BYTES) + "): use larger pages");
+        }
+        long limit = config.maxImageBytes() / 4096 * 32;
+        if (table > limit) {
+            throw ProtocolException.invalid("hello.page_count: " + pageCount + " pages of " + pageSize
+                    + " B need a digest table of " + ByteSize.format(table) + "; --max-image "
+                    + ByteSize.format(config.maxImageBytes()) + " allows a table of at most " + ByteSize.format(limit)
+                    + " (that of the whole image in 4 KiB pages): use larger pages, or raise --max-image");
+        }
+    }
+
+    /**
+     * Refuses now, rather than failing a write half-way, when the image (sparse: this many bytes
+     * at most) and the digest table its resume file is sealed with cannot fit where they go.
+     */
+    private void requireSpace(long bytes, long tableBytes) throws ProtocolException {
+        Path dir = imagePath.toAbsolutePath().getParent();
         try {
-            Path dir = imagePath.toAbsolutePath().getParent();
-            long usable = Files.getFileStore(dir).getUsableSpace();
+            FileStore store = Files.getFileStore(dir);
+            long usable = store.getUsableSpace();
             long replaced = Files.isRegularFile(imagePath) ? Files.size(imagePath) : 0;
-            if (usable + replaced < bytes) {
-                throw ProtocolException.precondition("image " + imagePath + ": " + bytes + " bytes needed, "
-                        + (usable + replaced) + " available on its file system");
+            if (usable + replaced < bytes + tableBytes) {
+                throw ProtocolException.precondition("image " + imagePath + ": " + ByteSize.format(bytes + tableBytes)
+                        + " needed (image and resume table), " + ByteSize.format(usable + replaced) + " available in "
+                        + dir + " (file system " + store + ")");
             }
         } catch (IOException e) {
-            throw ProtocolException.precondition("image " + imagePath + ": cannot check free space: " + e.getMessage());
+            throw ProtocolException.precondition("image " + imagePath + ": cannot check free space in " + dir + ": "
+                    + e.getMessage());
         }
     }
 

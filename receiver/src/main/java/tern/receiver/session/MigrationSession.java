@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import tern.common.wire.Protocol;
 import tern.common.digest.RootDigest;
+import tern.common.wire.PeerText;
 import tern.proto.Accept;
 import tern.proto.Complete;
 import tern.proto.Hello;
@@ -109,9 +110,12 @@ public final class MigrationSession {
         return image == null ? 0 : image.pagesAlreadyHeld();
     }
 
-    /** The migration id of {@code h} as the receiver names it everywhere: at most 128 characters. */
+    /**
+     * The migration id of {@code h} as the receiver names it everywhere, in refusals and log lines
+     * before the hello is checked too: at most 128 characters, control characters escaped (PeerText).
+     */
     public static String idOf(Hello h) {
-        return h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+        return PeerText.clean(h.getMigrationId(), 128);
     }
 
     private Accept onHello(Hello h) throws ProtocolException {
@@ -250,7 +254,11 @@ public final class MigrationSession {
         TargetImage.Verification v = image.verify(MAX_RESYNC_PAGES);
         ByteString root = ByteString.copyFrom(v.root());
         if (root.equals(c.getRootDigest())) {
-            return finish(root, readyForVerdict());
+            // Ordering (docs/design.md): the image forced and the resume file gone, durably, before
+            // the verdict exists: a receiver killed once the sender read "verified" holds the image
+            // and offers nothing to resume
+            String notDurable = resume.finished();
+            return finish(root, notDurable != null ? notDurable : readyForVerdict());
         }
         if (v.driftTotal() > 0 && resyncRounds < Protocol.MAX_RESYNC_ROUNDS) {
             // The image no longer holds what we stored: tell the sender what it holds instead, so

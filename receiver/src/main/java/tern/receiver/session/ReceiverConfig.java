@@ -12,12 +12,18 @@ public record ReceiverConfig(int maxMessageBytes, int window, long maxImageBytes
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = Protocol.DEFAULT_MAX_MESSAGE_BYTES;
     public static final int DEFAULT_WINDOW = 16;
+    /** --max-image's default: what one hello may ask for unless the operator says more (HelloCheck). */
+    public static final long DEFAULT_MAX_IMAGE_BYTES = 64L << 30;
 
     public static ReceiverConfig defaults() {
-        return new ReceiverConfig(DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_WINDOW, Long.MAX_VALUE, DEFAULT_RESUME_TIMEOUT);
+        return new ReceiverConfig(DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_WINDOW, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_RESUME_TIMEOUT);
     }
 
     public ReceiverConfig withResumeTimeout(Duration d) {
         return new ReceiverConfig(maxMessageBytes, window, maxImageBytes, d);
+    }
+
+    public ReceiverConfig withMaxImageBytes(long bytes) {
+        return new ReceiverConfig(maxMessageBytes, window, bytes, resumeTimeout);
     }
 }

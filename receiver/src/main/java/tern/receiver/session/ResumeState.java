@@ -134,6 +134,26 @@ public final class ResumeState {
         }
     }
 
+    /**
+     * The image verified: its pages are forced to the device, then the resume file is deleted and
+     * its directory forced, so that a crash after the verdict leaves a whole image and nothing to
+     * resume. Null when done, else the verdict's refusal.
+     */
+    String finished() {
+        try {
+            image.force();
+        } catch (IOException | RuntimeException e) {
+            return "image verified, but cannot be forced to disk: " + e.getMessage();
+        }
+        try {
+            ResumeFile.deleteDurably(imagePath);
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "image verified, but its resume file " + ResumeFile.pathFor(imagePath) + " cannot be deleted: "
+                    + e.getMessage();
+        }
+    }
+
     /** The migration is over (verified or failed for good): nothing is left to resume. */
     public void forget() {
         try {

@@ -40,6 +40,31 @@ class HostileInputPropertyTest {
     }
 
     /**
+     * 400 hostile peers against a real server over raw HTTP/2 (HostilePeer): every reply parses,
+     * every refusal names what was wrong, no foreign byte, and the generator reaches deep.
+     */
+    @Test
+    void anyPeerLeavesTheImageWithoutAForeignByte() throws Exception {
+        HostileStats stats = new HostileStats();
+        // tmpfs where there is one, as the fuzz runs: every accepted hello writes the resume file and fsyncs it
+        HostilePeer.Target target = HostilePeer.Target.start(SessionFuzzTest.tempDir());
+        try {
+            for (long seed = 1; seed <= 400; seed++) {
+                try {
+                    new HostilePeer(target, stats, Choices.of(new Random(seed))).run();
+                } catch (AssertionError | RuntimeException e) {
+                    throw new AssertionError("seed " + seed + ": " + e.getMessage(), e);
+                }
+            }
+        } finally {
+            target.close();
+        }
+        assertEquals(0, stats.foreignBytes.sum());
+        assertTrue(stats.batchesStored.sum() > 100 && stats.verdicts.sum() > 5 && stats.refused.sum() > 50
+                && stats.resets.sum() > 20, stats::peerSummary);
+    }
+
+    /**
      * For any bytes as a delta: the receiver's validate and decode agree, and what they accept
      * decodes as the reference decoder does; what they refuse leaves nothing applied through the
      * receiver's path (it decodes into a scratch copy).

@@ -42,7 +42,7 @@ import tern.receiver.session.SessionListener;
  */
 final class HostileSession {
     /** Small images keep one execution fast; the limit is the receiver's own --max-image check. */
-    static final ReceiverConfig CONFIG = new ReceiverConfig(ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES, 16, 256 * 1024,
+    static final ReceiverConfig CONFIG = new ReceiverConfig(ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES, 16, 1024 * 1024,
             java.time.Duration.ZERO);
     private static final int[] PAGE_SIZES = {512, 1024, 4096};
 

@@ -16,7 +16,7 @@ class SessionFuzzTest {
     static final HostileStats STATS = new HostileStats();
     static final Path DIR = tempDir();
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void hostileSender(FuzzedDataProvider data) throws IOException {
         new HostileSession(DIR.resolve("image.img"), STATS, Choices.of(data)).run();
     }
@@ -34,6 +34,8 @@ class SessionFuzzTest {
                     : Files.createTempDirectory("tern-fuzz-");
             d.toFile().deleteOnExit();
             d.resolve("image.img").toFile().deleteOnExit();
+            d.resolve("peer.img").toFile().deleteOnExit();
+            tern.receiver.image.ResumeFile.pathFor(d.resolve("peer.img")).toFile().deleteOnExit();
             // the session keeps its resume file beside the image; the directory goes only when empty
             tern.receiver.image.ResumeFile.pathFor(d.resolve("image.img")).toFile().deleteOnExit();
             return d;

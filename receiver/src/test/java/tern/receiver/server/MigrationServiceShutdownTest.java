@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
+import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
@@ -15,6 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 import tern.common.wire.WireMessage;
 import tern.proto.DigestAlgorithm;
 import tern.proto.Hello;
+import tern.proto.MigrationGrpc;
+import tern.proto.PageBatch;
 import tern.proto.PageEncoding;
 import tern.proto.SenderMessage;
 import tern.receiver.session.MigrationSession;
@@ -103,13 +107,29 @@ class MigrationServiceShutdownTest {
             }
         };
         List<MigrationOutcome> outcomes = new ArrayList<>();
-        MigrationService service = new MigrationService(image, ReceiverConfig.defaults(), events, outcomes::add, null);
+        MigrationService service = new MigrationService(image, ReceiverConfig.defaults(), events, outcomes::add, null,
+                ServerLimits.defaults(), refused -> { });
         Responses out = new Responses();
-        StreamObserver<SenderMessage> in = service.migrate(out);
+        // as the server's stream tracer would: the service serves only a guarded stream
+        StreamGuard guard = new StreamGuard(new StreamGuards(MigrationGrpc.getMigrateMethod().getFullMethodName()), true);
+        Context guarded = Context.current().withValue(StreamGuard.KEY, guard);
+        Context previous = guarded.attach();
+        StreamObserver<SenderMessage> in;
+        try {
+            in = service.migrate(out);
+        } finally {
+            guarded.detach(previous);
+        }
         in.onNext(SenderMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setMigrationId("closing")
-                .setPageSize(4096).setPageCount(16).setDigest(DigestAlgorithm.SHA256).addEncodings(PageEncoding.RAW)
+                .setPageSize(4096).setPageCount(16).setDigest(DigestAlgorithm.SHA256)
+                .addEncodings(PageEncoding.RAW).addEncodings(PageEncoding.ZERO)
                 .setMaxBatchPages(64).setStreamIndex(0).setStreamCount(1)).build());
         assertEquals(1, out.sent.size(), "accepted");
+        // a migration fed nothing after its hello is not held for a resume: one zero page
+        in.onNext(SenderMessage.newBuilder().setBatch(PageBatch.newBuilder().setSequence(1).setIteration(1)
+                .addPageIndexes(0).setEncodings(ByteString.copyFrom(new byte[] {(byte) PageEncoding.ZERO_VALUE}))
+                .addPayloadLengths(0)).build());
+        assertEquals(null, out.error, "the batch was taken");
 
         service.shutdown();
         assertNotNull(out.onCancel, "the service watches for the stream's cancellation");

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import tern.proto.DigestAlgorithm;
 import tern.proto.Hello;
+import tern.proto.PageBatch;
 import tern.proto.PageEncoding;
 import tern.proto.SenderMessage;
 import tern.receiver.image.ResumeFile;
@@ -33,7 +34,14 @@ class MigrationChannelTest {
     private static SenderMessage hello(String id) {
         return SenderMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setMigrationId(id)
                 .setPageSize(4096).setPageCount(16).setDigest(DigestAlgorithm.SHA256).addEncodings(PageEncoding.RAW)
-                .setMaxBatchPages(16).setStreamIndex(0).setStreamCount(1)).build();
+                .addEncodings(PageEncoding.ZERO).setMaxBatchPages(16).setStreamIndex(0).setStreamCount(1)).build();
+    }
+
+    /** The first batch: page 0, zero. A migration fed nothing after its hello is not held for a resume. */
+    private static SenderMessage zeroPage() {
+        return SenderMessage.newBuilder().setBatch(PageBatch.newBuilder().setSequence(1).setIteration(1).addPageIndexes(0)
+                .setEncodings(ByteString.copyFrom(new byte[] {(byte) PageEncoding.ZERO_VALUE})).addPayloadLengths(0))
+                .build();
     }
 
     private ReceiverServer receiver(Duration resumeTimeout) throws Exception {
@@ -99,7 +107,7 @@ class MigrationChannelTest {
             other.start();
             other.join();
             assertTrue(confirmed[0], "the receiver closed the stream after the cancel");
-            assertEquals("cancelled by the sender: interrupted by SIGTERM??[31mred", server.awaitOutcome().reason());
+            assertEquals("cancelled by the sender: interrupted by SIGTERM\\u000a\\u001b[31mred", server.awaitOutcome().reason());
         }
     }
 
@@ -115,6 +123,8 @@ class MigrationChannelTest {
                 ch.open();
                 ch.send(hello("held"));
                 token = ch.take().getAccept().getResumeToken();
+                ch.send(zeroPage());
+                assertTrue(ch.take().hasAck());
                 ch.reconnect(); // drops the connection without a word: the receiver holds the migration for a resume
             }
             try (MigrationChannel stranger = channel(server)) {
