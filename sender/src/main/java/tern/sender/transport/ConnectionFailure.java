@@ -17,11 +17,13 @@ import tern.sender.transport.MigrationChannel.ChannelException;
  *   <caption>what the sender says</caption>
  *   <tr><th>cause</th><th>line</th><th>resumable</th></tr>
  *   <tr><td>a TLS handshake failed</td><td>TLS handshake with receiver A failed: (kind, {@link TlsFailures})</td><td>no</td></tr>
- *   <tr><td>a socket error (refused, no route, timed out, unknown host)</td><td>cannot reach receiver A: (reason, {@link SocketErrors})</td><td>yes</td></tr>
+ *   <tr><td>a socket error (refused, no route, timed out, unknown host)</td>
+ *       <td>cannot reach receiver A: (reason, {@link SocketErrors})</td><td>yes</td></tr>
  *   <tr><td>an HTTP/1 server (its first bytes are "HTTP/")</td><td>not a Tern receiver at A: an HTTP/1 server answered</td><td>no</td></tr>
  *   <tr><td>a peer that is no HTTP/2 server</td><td>not a Tern receiver at A: the peer does not speak HTTP/2</td><td>no</td></tr>
  *   <tr><td>UNIMPLEMENTED</td><td>not a Tern receiver at A: a gRPC (or HTTP/2) server without the service</td><td>no</td></tr>
- *   <tr><td>INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED, RESOURCE_EXHAUSTED, OUT_OF_RANGE</td><td>receiver A refused: CODE: its reason</td><td>no</td></tr>
+ *   <tr><td>INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED, RESOURCE_EXHAUSTED, OUT_OF_RANGE</td>
+ *       <td>receiver A refused: CODE: its reason</td><td>no</td></tr>
  *   <tr><td>the connection closed, reset, a keepalive timeout</td><td>connection to receiver A lost: ...</td><td>yes</td></tr>
  * </table>
  */

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import tern.sender.workload.Pacing;
-import tern.sender.workload.StoreStream;
 
 /** The models' visits stay in their regions, sweeps go in order, and --workload names resolve or are refused. */
 class WorkloadModelsTest {
