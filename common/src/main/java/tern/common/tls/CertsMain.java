@@ -8,10 +8,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.TernVersion;
 import tern.common.cli.VerboseOption;
 import tern.common.units.Converters;
 
-@Command(name = "tern-certs", mixinStandardHelpOptions = true, version = "tern-certs 0.1", sortOptions = false,
+@Command(name = "tern-certs", mixinStandardHelpOptions = true, versionProvider = TernVersion.class, sortOptions = false,
         description = "Creates a throw-away CA and certificates for the receiver (TLS server authentication) and the"
                 + " sender (TLS client authentication), for trials of mutual TLS. The CA's private key is not written:"
                 + " nothing can sign another certificate with this CA; make a new set instead.")

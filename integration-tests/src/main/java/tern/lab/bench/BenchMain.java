@@ -16,6 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
 import tern.common.cli.StartupChecks;
+import tern.common.cli.TernVersion;
 import tern.common.cli.VerboseOption;
 import tern.common.stats.Json;
 import tern.common.units.ByteSize;
@@ -42,7 +43,7 @@ import tern.lab.process.TernHome;
  * {@link TernRuns} for throughput, {@link MemoryRuns}, then {@link BenchReport} and
  * {@link BenchJson}; {@link Scratch} and a {@link ProcessGroup} hold what must be cleaned up.
  */
-@Command(name = "tern-bench", mixinStandardHelpOptions = true, version = "tern-bench 0.1", sortOptions = false,
+@Command(name = "tern-bench", mixinStandardHelpOptions = true, versionProvider = TernVersion.class, sortOptions = false,
         description = {"Loopback benchmark: the raw-TCP ceiling vs Tern's bulk pass, CPU per GiB on each side,"
                 + " and peak memory per GiB of image.",
                 "Sources are files of non-zero pseudo-random pages in --shm; images are new sparse files in --dir."})

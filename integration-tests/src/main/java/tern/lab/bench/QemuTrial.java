@@ -17,6 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
 import tern.common.cli.CliEnum;
+import tern.common.cli.TernVersion;
 import tern.common.cli.VerboseOption;
 import tern.common.json.JsonObjects;
 import tern.common.qmp.QemuMigration;
@@ -40,7 +41,7 @@ import tern.sender.cli.SwitchoverOptions;
  * source, RESUME on the destination, read by an observing QMP connection on each QEMU), so both
  * sides are measured by the same clock and the same code.
  */
-@Command(name = "tern-qemu-trial", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "tern-qemu-trial", mixinStandardHelpOptions = true, versionProvider = TernVersion.class, sortOptions = false,
         description = "Migrates a QEMU guest by QEMU's pre-copy and by Tern, side by side; prints one table.")
 public final class QemuTrial implements Callable<Integer> {
     private static final Pattern HB = Pattern.compile("tern-hb seq=(\\d+) .*");

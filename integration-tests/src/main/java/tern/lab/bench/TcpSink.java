@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.TernVersion;
 import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
 import tern.common.units.Converters;
@@ -29,7 +30,7 @@ import tern.common.units.Converters;
  * (64 pages, 256 KiB, by default): the same system calls into the same kind of file, without
  * framing, decoding or digests. The protocol is in tern.lab.bench.TcpSource.
  */
-@Command(name = "tern-bench-tcp-sink", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "tern-bench-tcp-sink", mixinStandardHelpOptions = true, versionProvider = TernVersion.class, sortOptions = false,
         description = "The raw-TCP baseline's receiver (run by tern-bench).")
 public final class TcpSink implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = HostPort.Converter.class)

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.TernVersion;
 import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
 import tern.common.page.MappedPages;
@@ -34,7 +35,7 @@ import tern.common.units.Converters;
  * prints {@code done ROUND BYTES NANOS SINK_NANOS}, NANOS from the first page copied to the
  * sink's acknowledgement. Warm-up rounds send the file's first {@code --warmup-bytes}.
  */
-@Command(name = "tern-bench-tcp-source", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "tern-bench-tcp-source", mixinStandardHelpOptions = true, versionProvider = TernVersion.class, sortOptions = false,
         description = "The raw-TCP baseline's sender (run by tern-bench).")
 public final class TcpSource implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "HOST:PORT", converter = HostPort.Converter.class)

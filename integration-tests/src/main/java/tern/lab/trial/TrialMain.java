@@ -14,6 +14,7 @@ import tern.common.cli.Cli;
 import tern.common.cli.MemoryBudget;
 import tern.common.cli.StartupChecks;
 import tern.common.cli.HostPort;
+import tern.common.cli.TernVersion;
 import tern.common.cli.VerboseOption;
 import tern.common.page.PageGeometry;
 import tern.common.units.ByteSize;
@@ -28,7 +29,7 @@ import tern.sender.workload.Workloads;
  * bin/tern-trial: one workload, same seed, memory and pace, migrated once per mode and encoding;
  * per-iteration tables, a summary side by side, CSV, JSON and a chart (docs/trials.md).
  */
-@Command(name = "tern-trial", mixinStandardHelpOptions = true, version = "tern-trial 0.1", sortOptions = false,
+@Command(name = "tern-trial", mixinStandardHelpOptions = true, versionProvider = TernVersion.class, sortOptions = false,
         description = "Migrates the same workload once per mode and encoding and compares them side by side.")
 public final class TrialMain implements Callable<Integer> {
     @Option(names = "--workload", required = true, paramLabel = "NAME",

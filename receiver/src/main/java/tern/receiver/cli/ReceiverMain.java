@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tern.common.cli.Cli;
 import tern.common.cli.StartupChecks;
+import tern.common.cli.TernVersion;
 import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
 import tern.common.log.Log;
@@ -37,7 +38,7 @@ import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
 
-@Command(name = "tern-receiver", mixinStandardHelpOptions = true, version = "tern-receiver 0.1",
+@Command(name = "tern-receiver", mixinStandardHelpOptions = true, versionProvider = TernVersion.class,
         description = "Receives a Tern migration into a file-backed image and verifies it.",
         sortOptions = false, exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:the migration verified", "1:it failed", "2:bad usage, refused before listening"},

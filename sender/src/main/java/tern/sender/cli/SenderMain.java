@@ -22,6 +22,7 @@ import tern.common.cli.MemoryBudget;
 import tern.common.cli.StartupChecks;
 import tern.common.cli.CliEnum;
 import tern.common.cli.HostPort;
+import tern.common.cli.TernVersion;
 import tern.common.cli.VerboseOption;
 import tern.common.embed.EmbeddedReceiver;
 import tern.common.log.Log;
@@ -48,7 +49,7 @@ import tern.sender.source.QemuSourceSpec;
 import tern.sender.transport.MigrationChannel;
 import tern.sender.workload.Workloads;
 
-@Command(name = "tern-sender", mixinStandardHelpOptions = true, version = "tern-sender 0.1", sortOptions = false,
+@Command(name = "tern-sender", mixinStandardHelpOptions = true, versionProvider = TernVersion.class, sortOptions = false,
         description = "Migrates memory to a tern-receiver by digest-acknowledged pre-copy.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:the migration verified (and the guest handed off, with handoff=)", "1:it failed; the source runs on",
