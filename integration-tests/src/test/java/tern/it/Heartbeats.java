@@ -2,7 +2,7 @@ package tern.it;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import tern.sender.qemu.SerialConsole;
+import tern.lab.qemu.SerialConsole;
 
 /** The guest writer's heartbeats on its console: {@code tern-hb seq=N stores=M silent=K}. */
 final class Heartbeats {

@@ -18,7 +18,7 @@ import tern.common.qmp.QmpClient;
 import tern.common.qmp.StreamMigration;
 import tern.common.qmp.StreamPreflight;
 import tern.common.stats.Json;
-import tern.sender.qemu.GuestKit;
+import tern.lab.qemu.GuestKit;
 
 /**
  * The stream path's QMP checks and settings against a real QEMU 7.2 (no guest is booted: {@code -S}

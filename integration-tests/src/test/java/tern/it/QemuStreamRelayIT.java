@@ -44,8 +44,8 @@ import tern.common.qmp.QmpClient;
 import tern.common.qmp.StreamMigration;
 import tern.common.qmp.StreamPreflight;
 import tern.receiver.stream.StreamRebuilder;
-import tern.sender.qemu.GuestKit;
-import tern.sender.qemu.SerialConsole;
+import tern.lab.qemu.GuestKit;
+import tern.lab.qemu.SerialConsole;
 import tern.sender.stream.StreamParser;
 import tern.sender.stream.StreamTally;
 
@@ -74,7 +74,7 @@ import tern.sender.stream.StreamTally;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QemuStreamRelayIT {
     private static final long RAM_KIB = 131_064;
-    private static final GuestKit.Workload WORKLOAD = new GuestKit.Workload("mixed", 1024, 32, 0.5, 2);
+    private static final GuestKit.Workload WORKLOAD = new GuestKit.Workload(GuestKit.Pattern.MIXED, 1024, 32, 0.5, 2);
     private static final Duration BOOT = Duration.ofSeconds(120);
     private static final Duration MIGRATION = Duration.ofSeconds(120);
     private static final int BUFFER = 256 * 1024;
