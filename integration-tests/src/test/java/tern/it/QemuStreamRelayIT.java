@@ -245,7 +245,8 @@ class QemuStreamRelayIT {
             StreamMigration.SourceOutcome out = StreamMigration.awaitSourceEnd(from, MIGRATION);
             assertTrue(out.completed(), out.toString());
             assertNull(relay.await(), "the relay carried the whole stream");
-            Long resumed = StreamMigration.awaitLoadedAndContinue(to, MIGRATION);
+            QemuMigration.awaitIncoming(to, MIGRATION, "the stream");
+            Long resumed = QemuMigration.continueGuest(to);
             assertNotNull(out.stoppedEpochMicros(), "QEMU's STOP event on the source");
             assertNotNull(resumed, "QEMU's RESUME event on the destination");
 

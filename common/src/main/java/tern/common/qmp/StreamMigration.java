@@ -98,24 +98,6 @@ public final class StreamMigration {
         qmp.execute("migrate-incoming", Json.object().put("uri", uri));
     }
 
-    /**
-     * Waits for the destination to load the whole stream, then continues its guest and returns
-     * QEMU's RESUME timestamp (null if no RESUME came within 5 s of cont).
-     *
-     * @throws IOException when the load failed or did not end within {@code timeout}; the guest was not continued
-     */
-    public static Long awaitLoadedAndContinue(QmpClient qmp, Duration timeout) throws IOException, InterruptedException {
-        QemuMigration.Outcome o = QemuMigration.awaitEnd(qmp, timeout);
-        if (!o.completed()) {
-            throw new IOException("destination QEMU at " + qmp.socket() + " did not load the stream: "
-                    + (o.status() == null ? "no end within " + timeout.toSeconds() + " s" : o.status())
-                    + (o.error() != null ? ": " + o.error() : ""));
-        }
-        qmp.execute("cont");
-        QmpEvent resume = qmp.awaitEvent(e -> e.name().equals("RESUME"), Duration.ofSeconds(5));
-        return resume == null ? null : resume.epochMicros();
-    }
-
     private static boolean isFinalMigration(QmpEvent e) {
         if (!e.name().equals("MIGRATION")) {
             return false;

@@ -14,6 +14,14 @@ public final class Protocol {
     /** Digest bytes per DigestTableChunk: well inside {@link #DEFAULT_MAX_MESSAGE_BYTES}. */
     public static final int TABLE_CHUNK_BYTES = 1 << 20;
 
+    /**
+     * Records a StreamChunk of at most {@code maxChunkBytes} of payload may hold: both sides size
+     * their arrays by it, and each PAGE or ZERO record costs its digest in the acknowledgement.
+     */
+    public static int streamChunkRecords(int maxChunkBytes) {
+        return Math.max(256, maxChunkBytes / 128);
+    }
+
     private Protocol() {
     }
 }

@@ -31,6 +31,13 @@ public interface SessionListener {
     default void verified() throws Exception {
     }
 
+    /**
+     * A relayed QEMU stream's destination loaded it, the roots agreed, and its guest was continued:
+     * QEMU's pid and its own timestamp of the RESUME (null if none came). Before the verdict is sent.
+     */
+    default void handedOver(long pid, Long resumedEpochMicros) {
+    }
+
     SessionListener NONE = new SessionListener() {
     };
 }

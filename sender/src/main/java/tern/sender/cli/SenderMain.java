@@ -37,6 +37,7 @@ import tern.sender.source.MemorySource;
 import tern.sender.source.ProcessPauser;
 import tern.sender.source.QemuSource;
 import tern.sender.source.QemuSourceSpec;
+import tern.sender.stream.QemuStreamSpec;
 import tern.sender.transport.MigrationChannel;
 
 @Command(name = "tern-sender", mixinStandardHelpOptions = true, version = "tern-sender 0.1", sortOptions = false,
@@ -62,10 +63,12 @@ public final class SenderMain implements Callable<Integer> {
                         + " (idle, webserver, kernel-compile, memcached, zeusmp, bzip2, mcf, milc, bwaves) or trace:FILE.")
         String workload;
 
-        @Option(names = "--source", paramLabel = "file:PATH|qemu:RAMFILE,qmp=SOCKET[,handoff=URI]",
+        @Option(names = "--source", paramLabel = "file:PATH|qemu:RAMFILE,qmp=SOCKET[,handoff=URI]|qemu-stream:qmp=SOCKET[,listen=URI]",
                 description = "A file another process writes, or a QEMU guest's shared RAM file and QMP socket"
                         + " (no dirty log: digest scans, --mode digest); handoff=URI moves the guest's device state"
-                        + " to the destination QEMU after a verified migration.")
+                        + " to the destination QEMU after a verified migration; or a QEMU guest whose own migration"
+                        + " stream Tern carries to a tern-receiver --qemu-stream (Tern runs migrate, or with"
+                        + " listen=unix:PATH|tcp:127.0.0.1:PORT carries the migrate someone else runs).")
         String source;
     }
 
@@ -177,7 +180,15 @@ public final class SenderMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EngineConfig cfg = engineConfig();
+        QemuStreamSpec stream = null;
+        if (sourceChoice.source != null && sourceChoice.source.startsWith(QemuStreamSpec.PREFIX)) {
+            stream = QemuStreamSpec.parse(sourceChoice.source);
+            QemuStreamRun.check(cfg, target.embeddedImage != null, pausePid != null);
+        }
         ChannelCredentials credentials = credentials();
+        if (stream != null) {
+            return new QemuStreamRun(stream, cfg, target.to, credentials, keepalive, resumeTimeout, stats, quiet).run();
+        }
         try (MemorySource source = openSource(cfg)) {
             EmbeddedReceiver embedded = null;
             InetSocketAddress to = target.to;
@@ -295,7 +306,7 @@ public final class SenderMain implements Callable<Integer> {
             return openQemu(QemuSourceSpec.parse(s), cfg);
         }
         if (!s.startsWith("file:")) {
-            throw new IllegalArgumentException("--source " + s + ": expected file:PATH or qemu:RAMFILE,qmp=SOCKET");
+            throw new IllegalArgumentException("--source " + s + ": expected file:PATH, qemu:RAMFILE,qmp=SOCKET or qemu-stream:qmp=SOCKET");
         }
         Path path = Path.of(s.substring(5));
         if (!Files.isRegularFile(path)) {

@@ -62,6 +62,19 @@ public final class StreamDigests {
         known.set(page);
     }
 
+    /**
+     * The destination acknowledged other bytes than {@code digest[offset..]} for {@code page}:
+     * unless a later version went on since (its own acknowledgement settles the page), the page is
+     * unknown again, so its next PAGE record is forwarded (invariant 3). True when it was made unknown.
+     */
+    public boolean distrust(int page, byte[] digest, int offset) {
+        if (known.get(page) && table.matches(page, digest, offset)) {
+            known.clear(page);
+            return true;
+        }
+        return false;
+    }
+
     /** The latest digest of {@code page} into {@code out[offset..]} (zero bytes if unknown). */
     public void copyTo(int page, byte[] out, int offset) {
         table.copyTo(page, out, offset);

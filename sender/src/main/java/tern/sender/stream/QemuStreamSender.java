@@ -1,0 +1,211 @@
+package tern.sender.stream;
+
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import tern.common.digest.RootDigest;
+import tern.common.qmp.QmpClient;
+import tern.common.qmp.StreamMigration;
+import tern.common.qmp.StreamPreflight;
+import tern.common.stats.IterationStats;
+import tern.common.stats.MigrationSummary;
+import tern.proto.Verdict;
+import tern.sender.engine.EngineConfig;
+import tern.sender.engine.EngineListener;
+import tern.sender.engine.MigrationFailure;
+import tern.sender.engine.MigrationResult;
+import tern.sender.transport.MigrationChannel;
+
+/**
+ * {@code --source qemu-stream:}: Tern as the transport of a running QEMU's own migration stream
+ * (docs/qemu.md). In order:
+ * <ol>
+ * <li>the QMP preflight, before anything moves ({@link StreamPreflight}): a refusal names QEMU's
+ *     capability, parameter or device and leaves the guest as it was;
+ * <li>the source's parameters: events on, max-bandwidth out of the way (it counts bytes before
+ *     Tern drops any), downtime-limit held ({@link SwitchoverControl});
+ * <li>the local socket and QEMU's {@code migrate} into it (or, with listen=, the {@code migrate}
+ *     someone else issues, checked again once it came: libvirt sets capabilities as it starts one);
+ * <li>the relay ({@link StreamRelay}) on this thread, the switchover control on its own;
+ * <li>the end: the receiver's verdict comes only after the destination runs, so then the source
+ *     is quit (--after-success kill) or left paused; any failure before that ends QEMU's migration
+ *     and the guest runs on ({@link SourceGuest}), except when Complete went and no verdict came
+ *     back: the destination may then be running, and the source is left paused, saying so.
+ * </ol>
+ */
+public final class QemuStreamSender {
+    /** How long QEMU has to connect after Tern's own {@code migrate}. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+    /** How long QEMU has to report its migration completed once the relay carried the stream's end. */
+    private static final Duration SOURCE_END = Duration.ofSeconds(30);
+
+    /** A guest handed over: the figures, and what became of the source guest. */
+    public record Outcome(MigrationResult result, StreamFigures figures, String sourceState) {
+    }
+
+    private final QemuStreamSpec spec;
+    private final EngineConfig cfg;
+    private final Duration resumeTimeout;
+    private final EngineListener listener;
+
+    /** @param resumeTimeout how long to keep reconnecting after the link is lost, or null to fail at once */
+    public QemuStreamSender(QemuStreamSpec spec, EngineConfig cfg, Duration resumeTimeout, EngineListener listener) {
+        this.spec = spec;
+        this.cfg = cfg;
+        this.resumeTimeout = resumeTimeout;
+        this.listener = listener;
+    }
+
+    public Outcome run(MigrationChannel channel) throws MigrationFailure, InterruptedException {
+        long start = System.nanoTime();
+        QmpClient qmp;
+        try {
+            qmp = QmpClient.connect(spec.qmpSocket(), Duration.ofSeconds(10));
+        } catch (IOException e) {
+            throw new MigrationFailure("--source " + QemuStreamSpec.PREFIX + "qmp=" + spec.qmpSocket() + ": " + e.getMessage());
+        }
+        try (qmp) {
+            StreamPreflight.Report report = preflight(qmp, "nothing was moved");
+            SourceGuest guest = new SourceGuest(qmp, report.parameters());
+            try (LocalStreamSocket local = spec.listen() == null ? LocalStreamSocket.privateUnix()
+                    : LocalStreamSocket.listen(spec.listen())) {
+                SocketChannel socket = connect(qmp, local, guest);
+                try (QemuStreamChannel in = new QemuStreamChannel(socket)) {
+                    return relay(qmp, report, guest, local, in, channel, start);
+                }
+            } catch (IOException e) {
+                throw new MigrationFailure(e.getMessage() + "; " + guest.runOn(), e);
+            }
+        } catch (IOException e) {
+            throw new MigrationFailure("QMP socket " + spec.qmpSocket() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static StreamPreflight.Report preflight(QmpClient qmp, String state) throws MigrationFailure, InterruptedException {
+        try {
+            return StreamPreflight.check(qmp);
+        } catch (IOException e) {
+            throw new MigrationFailure(e.getMessage() + "; " + state + ", the source guest runs on");
+        }
+    }
+
+    /** The source's parameters, QEMU's {@code migrate} (or the one someone else issues), and its connection. */
+    private SocketChannel connect(QmpClient qmp, LocalStreamSocket local, SourceGuest guest)
+            throws IOException, MigrationFailure, InterruptedException {
+        StreamMigration.prepareSource(qmp, SwitchoverControl.HOLD_MS);
+        if (spec.listen() == null) {
+            StreamMigration.migrate(qmp, local.uri());
+            try {
+                return local.accept(CONNECT_TIMEOUT);
+            } catch (IOException e) {
+                Object err = tern.common.qmp.QemuMigration.queryMigrate(qmp).get("error-desc");
+                throw new IOException(e.getMessage() + (err != null ? " (QEMU: " + err + ")" : ""), e);
+            }
+        }
+        listener.message("waiting for QEMU's migration at " + local.uri() + " (QMP migrate, or virsh migrate ... --migrateuri "
+                + local.uri() + ")");
+        SocketChannel c = local.accept(null);
+        try {
+            // whoever issued migrate may have set capabilities and its own max-bandwidth with it
+            preflight(qmp, "the migration that came is refused");
+            StreamMigration.prepareSource(qmp, SwitchoverControl.HOLD_MS);
+        } catch (MigrationFailure f) {
+            c.close();
+            throw new MigrationFailure(f.getMessage().replace(", the source guest runs on", "") + "; " + guest.runOn());
+        }
+        return c;
+    }
+
+    private Outcome relay(QmpClient qmp, StreamPreflight.Report report, SourceGuest guest, LocalStreamSocket local,
+                          QemuStreamChannel in, MigrationChannel channel, long start)
+            throws IOException, MigrationFailure, InterruptedException {
+        RelayBudget budget = RelayBudget.forBandwidth(cfg.bandwidthBytesPerSecond());
+        StreamRelay relay = new StreamRelay(in, budget, cfg, report.version(), channel, resumeTimeout, listener);
+        SwitchoverControl control = new SwitchoverControl(qmp, SwitchoverRule.of(cfg), relay.passes(), relay.link().meter(),
+                budget.unsentBytes() + local.kernelBufferBytes(), report.has("avail-switchover-bandwidth"), listener);
+        Thread controlThread = new Thread(control, "tern-switchover");
+        controlThread.setDaemon(true);
+        controlThread.start();
+        StreamRelay.Result r;
+        try {
+            r = relay.run();
+        } catch (MigrationFailure | RuntimeException | InterruptedException e) {
+            String why = control.abortReason() != null ? control.abortReason()
+                    : e.getMessage() == null ? e.toString() : e.getMessage();
+            relay.link().abort(why);
+            in.close(); // QEMU's next write fails: its migration fails
+            control.stop();
+            controlThread.join();
+            String state = relay.completeSent() ? leftPaused(guest) : guest.runOn();
+            MigrationFailure f = new MigrationFailure(why + "; " + state, e);
+            f.withPartial(result(relay.passes().iterations(), facts(start, relay).error(why)));
+            throw f;
+        }
+        in.close();
+        controlThread.join(SOURCE_END.toMillis());
+        control.stop();
+        controlThread.join();
+        Verdict v = r.verdict();
+        if (!v.getOk()) {
+            String state = guest.runOn();
+            MigrationFailure f = new MigrationFailure("receiver refused the migration: " + v.getReason() + "; " + state);
+            f.withPartial(result(relay.passes().iterations(), facts(start, relay).error(v.getReason())));
+            throw f;
+        }
+        String state;
+        if (cfg.afterSuccess() == EngineConfig.AfterSuccess.KILL) {
+            guest.quit();
+            state = "the source QEMU was quit";
+        } else {
+            state = "the source guest is left paused (" + guest.runState() + ")";
+        }
+        SwitchoverControl.Switchover how = control.switchover();
+        Long endMicros = r.endAckedEpochMillis() == 0 ? null : r.endAckedEpochMillis() * 1000;
+        Long stopped = control.stoppedEpochMicros();
+        MigrationSummary.Facts facts = facts(start, relay).verified(true)
+                .converged(how == SwitchoverControl.Switchover.CONVERGED || how == SwitchoverControl.Switchover.QEMU)
+                .downtimeMs(stopped == null || endMicros == null ? null : (endMicros - stopped) / 1000)
+                .rootDigest(RootDigest.hex(r.root()));
+        StreamTally t = r.tally();
+        StreamFigures figures = new StreamFigures(report.version(), t.machineType(), t.pageRecords(), r.pagesHeld(),
+                t.zeroRecords(), t.opaqueBytes(), t.tailBytes(), t.bytesRead(), dirtySyncCount(control.finalInfo()),
+                how.name().toLowerCase(java.util.Locale.ROOT), stopped,
+                v.getResumedEpochMicros() == 0 ? null : v.getResumedEpochMicros(),
+                v.getDestinationPid() == 0 ? null : (long) v.getDestinationPid(), budget.unsentBytes(), r.unsentPeak(),
+                (long) cfg.window() * budget.chunkPayloadBytes(), r.replayPeak());
+        return new Outcome(result(relay.passes().iterations(), facts), figures, state);
+    }
+
+    private static String leftPaused(SourceGuest guest) {
+        String run;
+        try {
+            run = guest.runState();
+        } catch (IOException e) {
+            run = "unknown: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            run = "unknown";
+        }
+        return "the source guest is left paused (" + run + "): the receiver had the whole stream and its verdict never"
+                + " came back, so the destination may be running; check it before you continue the source (QMP cont)";
+    }
+
+    private MigrationSummary.Facts facts(long start, StreamRelay relay) {
+        return MigrationSummary.facts().mode(cfg.mode().cliName()).digest(cfg.digest().cliName()).xbzrle(false)
+                .source(QemuStreamSpec.PREFIX + "qmp=" + spec.qmpSocket() + (spec.listen() != null ? ",listen=" + spec.listen() : ""))
+                .pageSize(tern.common.qemu.stream.QemuStreamFormat.PAGE_SIZE).pagesTotal(relay.pagesTotal()).pagesHashed(true)
+                .totalMs((System.nanoTime() - start) / 1_000_000).bytesOnWire(relay.link().meter().outbound())
+                .ackBytes(relay.link().meter().inbound()).reconnects(relay.link().reconnects());
+    }
+
+    private static MigrationResult result(List<IterationStats> iterations, MigrationSummary.Facts facts) {
+        return new MigrationResult(iterations, MigrationSummary.of(iterations, facts));
+    }
+
+    private static Long dirtySyncCount(Map<String, Object> info) {
+        return info != null && info.get("ram") instanceof Map<?, ?> ram && ram.get("dirty-sync-count") instanceof Number n
+                ? n.longValue() : null;
+    }
+}
