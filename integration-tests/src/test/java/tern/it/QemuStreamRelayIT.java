@@ -117,16 +117,7 @@ class QemuStreamRelayIT {
     /** A QEMU on the kit's guest with ordinary RAM; {@code incoming}: started with -S -incoming defer. */
     private static QmpClient qemu(String name, SerialConsole console, boolean incoming) throws Exception {
         Path qmp = dir.resolve(name + ".qmp");
-        List<String> cmd = kit.command(RAM_KIB, null, WORKLOAD, console.port(), qmp);
-        String binary = System.getProperty("tern.qemu");
-        if (binary != null && !binary.isEmpty()) {
-            // another QEMU beside the system's (e.g. 10.0 unpacked with dpkg -x): its own data files
-            cmd.set(0, binary);
-            Path data = Path.of(binary).toAbsolutePath().getParent().resolveSibling("share/qemu");
-            if (Files.isDirectory(data)) {
-                cmd.addAll(1, List.of("-L", data.toString()));
-            }
-        }
+        List<String> cmd = GuestKit.onQemu(kit.command(RAM_KIB, null, WORKLOAD, console.port(), qmp));
         if (incoming) {
             cmd.addAll(List.of("-S", "-incoming", "defer"));
         }

@@ -25,7 +25,6 @@ import tern.receiver.session.ProtocolException;
 public final class StreamSession implements AutoCloseable {
     /** The rebuilt stream is gathered in a buffer of this size between writes into the destination's socket. */
     static final int REBUILD_BUFFER = 256 << 10;
-    static final boolean DBG = System.getenv("TERN_DBG") != null;
 
     private final RamLayout layout;
     private final StreamDestination.Connection destination;
@@ -79,7 +78,6 @@ public final class StreamSession implements AutoCloseable {
         }
         byte[] digests;
         try {
-            if (DBG) System.err.println("DBG " + System.currentTimeMillis() + " chunk " + c.getSequence() + " kinds " + c.getKinds().size() + " payload " + c.getPayload().size());
             digests = decoder.apply(c, table, table.digests(), this::checkRoot);
             if (decoder.ended()) {
                 destination.endOfStream();
@@ -121,9 +119,7 @@ public final class StreamSession implements AutoCloseable {
                     + ", receiver " + RootDigest.hex(root) + "; the destination QEMU is ended").build();
         }
         try {
-            if (DBG) System.err.println("DBG " + System.currentTimeMillis() + " complete");
             running = destination.awaitLoadedAndContinue(loadTimeout);
-            if (DBG) System.err.println("DBG " + System.currentTimeMillis() + " continued " + running);
         } catch (IOException e) {
             return v.setOk(false).setReason(e.getMessage() + "; the destination QEMU is ended").build();
         }

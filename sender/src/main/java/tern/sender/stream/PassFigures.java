@@ -110,11 +110,21 @@ final class PassFigures {
     void seen() {
         int announced = announcedPass;
         if (announced > pass && !stopAndCopy) {
-            close();
-            open(announced, "iterative", announcedRate);
+            advanceTo(announced);
         }
         records++;
         totalRecords++;
+    }
+
+    /**
+     * Ends the pass in progress and begins pass {@code number}; passes QEMU began and ended
+     * between two records of its stream are there, empty, so the passes are QEMU's, one each.
+     */
+    private void advanceTo(int number) {
+        while (pass < number) {
+            close();
+            open(pass + 1, "iterative", pass + 1 == number ? announcedRate : null);
+        }
     }
 
     void forwardedPage() {
@@ -148,8 +158,7 @@ final class PassFigures {
         }
         int announced = announcedPass;
         if (announced > pass) {
-            close();
-            open(announced, "iterative", announcedRate);
+            advanceTo(announced);
         }
         close();
         open(pass + 1, "stop-and-copy", null);
@@ -178,6 +187,28 @@ final class PassFigures {
     /** Every pass that ended, in order. */
     List<IterationStats> iterations() {
         return List.copyOf(done);
+    }
+
+    /**
+     * {@code passes} numbered as QEMU numbered its dirty-log syncs: QEMU's last pass, the
+     * stop-and-copy, is its final sync ({@code dirtySyncCount}, from query-migrate at the end).
+     * When a sync's event reached the relay only after the stream's pause (QEMU synced and switched
+     * over at once, sending nothing in that pass), the passes between are there, empty.
+     */
+    static List<IterationStats> numbered(List<IterationStats> passes, Long dirtySyncCount) {
+        if (passes.isEmpty() || dirtySyncCount == null) {
+            return passes;
+        }
+        IterationStats last = passes.get(passes.size() - 1);
+        if (!last.phase().equals("stop-and-copy") || last.iteration() >= dirtySyncCount) {
+            return passes;
+        }
+        List<IterationStats> out = new ArrayList<>(passes.subList(0, passes.size() - 1));
+        for (int n = last.iteration(); n < dirtySyncCount; n++) {
+            out.add(IterationStats.builder().iteration(n).phase("iterative").pagesFalseDirty(0L).build());
+        }
+        out.add(last.withIteration(dirtySyncCount.intValue()));
+        return out;
     }
 
     private void open(int number, String phaseName, Double rate) {

@@ -175,7 +175,8 @@ public final class QemuStreamSender {
                 v.getResumedEpochMicros() == 0 ? null : v.getResumedEpochMicros(),
                 v.getDestinationPid() == 0 ? null : (long) v.getDestinationPid(), budget.unsentBytes(), r.unsentPeak(),
                 (long) cfg.window() * budget.chunkPayloadBytes(), r.replayPeak());
-        return new Outcome(result(relay.passes().iterations(), facts), figures, state);
+        return new Outcome(result(PassFigures.numbered(relay.passes().iterations(), figures.qemuDirtySyncCount()), facts),
+                figures, state);
     }
 
     private static String leftPaused(SourceGuest guest) {

@@ -348,7 +348,6 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
 
         @Override
         public void milestone(StreamMilestone m) throws IOException {
-            if (System.getenv("TERN_DBG") != null) System.err.println("DBG " + System.currentTimeMillis() + " " + m + " at " + parser.offset());
             if (m == StreamMilestone.GUEST_PAUSED) {
                 passes.paused();
             }
@@ -357,7 +356,6 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
 
         @Override
         public void end() throws IOException {
-            if (System.getenv("TERN_DBG") != null) System.err.println("DBG " + System.currentTimeMillis() + " end at " + parser.offset());
             held.end();
         }
     }
