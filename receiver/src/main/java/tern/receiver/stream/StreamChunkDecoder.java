@@ -54,6 +54,11 @@ final class StreamChunkDecoder {
         return ended;
     }
 
+    /** The stream's GUEST_PAUSED record was applied. */
+    boolean paused() {
+        return paused;
+    }
+
     /**
      * Checks {@code c}, then hands its records to {@code sink} in order; returns the digests of its
      * PAGE and ZERO records, as {@code table} holds them after each, in the first

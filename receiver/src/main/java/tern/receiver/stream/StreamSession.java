@@ -25,6 +25,8 @@ import tern.receiver.session.ProtocolException;
 public final class StreamSession implements AutoCloseable {
     /** The rebuilt stream is gathered in a buffer of this size between writes into the destination's socket. */
     static final int REBUILD_BUFFER = 256 << 10;
+    /** Chunks between two refreshes of the table's root during the live phase. */
+    static final int REFRESH_CHUNKS = 64;
 
     private final RamLayout layout;
     private final StreamDestination.Connection destination;
@@ -36,6 +38,7 @@ public final class StreamSession implements AutoCloseable {
     private long lastSequence;
     private long chunks;
     private StreamDestination.Running running;
+    private byte[] ramRoot;
 
     public StreamSession(RamLayout layout, DigestKind kind, int maxChunkBytes, StreamDestination.Connection destination,
                          Duration loadTimeout) throws IOException {
@@ -81,6 +84,13 @@ public final class StreamSession implements AutoCloseable {
             digests = decoder.apply(c, table, table.digests(), this::checkRoot);
             if (decoder.ended()) {
                 destination.endOfStream();
+            } else if (decoder.paused()) {
+                // from the guest's pause on every byte is downtime: the destination loads each chunk
+                // as it comes rather than when the rebuild buffer fills
+                rebuilder.flush();
+            } else if (c.getSequence() % REFRESH_CHUNKS == 0) {
+                // keeps the root's runs current, so the root at the pause hashes only what the last pages changed
+                table.digests().refresh();
             }
         } catch (IOException e) {
             throw ProtocolException.precondition("destination QEMU stopped taking the stream (" + e.getMessage() + "): "
@@ -93,6 +103,7 @@ public final class StreamSession implements AutoCloseable {
 
     private void checkRoot(ByteString senderRoot) throws ProtocolException {
         byte[] mine = table.digests().root();
+        ramRoot = mine;
         if (!ByteString.copyFrom(mine).equals(senderRoot)) {
             throw ProtocolException.precondition("stream_chunk.ram_root: the sender's table (root "
                     + RootDigest.hex(senderRoot.toByteArray()) + ") and this receiver's (root " + RootDigest.hex(mine)
@@ -112,7 +123,8 @@ public final class StreamSession implements AutoCloseable {
             throw ProtocolException.invalid("complete.last_sequence: " + c.getLastSequence() + ", but the last chunk is "
                     + lastSequence);
         }
-        byte[] root = table.digests().root();
+        // no page record comes after DEVICE_STATE, whose root was computed then
+        byte[] root = ramRoot != null ? ramRoot : table.digests().root();
         Verdict.Builder v = Verdict.newBuilder().setRootDigest(ByteString.copyFrom(root)).setPagesStored(pagesStored());
         if (!ByteString.copyFrom(root).equals(c.getRootDigest())) {
             return v.setOk(false).setReason("root mismatch: sender " + RootDigest.hex(c.getRootDigest().toByteArray())

@@ -46,6 +46,9 @@ final class QemuStreamChannel implements ReadableByteChannel {
         if (n == 0) {
             idle.idle();
             while ((n = socket.read(dst)) == 0) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new java.io.InterruptedIOException("interrupted while waiting for QEMU's stream");
+                }
                 selector.select();
                 selector.selectedKeys().clear();
             }

@@ -162,7 +162,8 @@ public final class QemuStreamSender {
             state = "the source guest is left paused (" + guest.runState() + ")";
         }
         SwitchoverControl.Switchover how = control.switchover();
-        Long endMicros = r.endAckedEpochMillis() == 0 ? null : r.endAckedEpochMillis() * 1000;
+        StreamRelay.Marks marks = r.marks();
+        Long endMicros = nonZero(marks.endAcked());
         Long stopped = control.stoppedEpochMicros();
         MigrationSummary.Facts facts = facts(start, relay).verified(true)
                 .converged(how == SwitchoverControl.Switchover.CONVERGED || how == SwitchoverControl.Switchover.QEMU)
@@ -172,8 +173,8 @@ public final class QemuStreamSender {
         StreamFigures figures = new StreamFigures(report.version(), t.machineType(), t.pageRecords(), r.pagesHeld(),
                 t.zeroRecords(), t.opaqueBytes(), t.tailBytes(), t.bytesRead(), dirtySyncCount(control.finalInfo()),
                 how.name().toLowerCase(java.util.Locale.ROOT), stopped,
-                v.getResumedEpochMicros() == 0 ? null : v.getResumedEpochMicros(),
-                v.getDestinationPid() == 0 ? null : (long) v.getDestinationPid(), budget.unsentBytes(), r.unsentPeak(),
+                nonZero(v.getResumedEpochMicros()), nonZero(marks.pausedParsed()), nonZero(marks.deviceStateParsed()),
+                nonZero(marks.endParsed()), endMicros, nonZero(v.getDestinationPid()), budget.unsentBytes(), r.unsentPeak(),
                 (long) cfg.window() * budget.chunkPayloadBytes(), r.replayPeak());
         return new Outcome(result(PassFigures.numbered(relay.passes().iterations(), figures.qemuDirtySyncCount()), facts),
                 figures, state);
@@ -203,6 +204,10 @@ public final class QemuStreamSender {
 
     private static MigrationResult result(List<IterationStats> iterations, MigrationSummary.Facts facts) {
         return new MigrationResult(iterations, MigrationSummary.of(iterations, facts));
+    }
+
+    private static Long nonZero(long v) {
+        return v == 0 ? null : v;
     }
 
     private static Long dirtySyncCount(Map<String, Object> info) {

@@ -6,8 +6,10 @@ import tern.common.stats.Json;
  * The stream path's own figures (docs/figures.md), the {@code "type":"qemu-stream"} line after the
  * summary in --stats: what QEMU's stream held, what QEMU itself said, the guest's downtime from
  * QEMU's own timestamps (source STOP to destination RESUME: QEMU's "downtime" behind a relay ends
- * when the local socket took the last byte, so it is never reported as Tern's), and the relay's
- * budgets with what they held at most. Null: not measured.
+ * when the local socket took the last byte, so it is never reported as Tern's), where that time
+ * went (the relay's own marks on the host clock: the pause, the device state and the end parsed
+ * from QEMU's stream, the end acknowledged by the receiver), and the relay's budgets with what
+ * they held at most. Null: not measured.
  */
 public record StreamFigures(
         String qemuVersion,
@@ -22,6 +24,10 @@ public record StreamFigures(
         String switchover,
         Long guestStoppedEpochMicros,
         Long guestResumedEpochMicros,
+        Long pausedParsedEpochMicros,
+        Long deviceStateParsedEpochMicros,
+        Long endParsedEpochMicros,
+        Long endAckedEpochMicros,
         Long destinationPid,
         long unsentBudgetBytes,
         long unsentPeakBytes,
@@ -51,6 +57,10 @@ public record StreamFigures(
                 .put("guest_downtime_ms", guestDowntimeMs())
                 .put("guest_stopped_epoch_us", guestStoppedEpochMicros)
                 .put("guest_resumed_epoch_us", guestResumedEpochMicros)
+                .put("paused_parsed_epoch_us", pausedParsedEpochMicros)
+                .put("device_state_parsed_epoch_us", deviceStateParsedEpochMicros)
+                .put("end_parsed_epoch_us", endParsedEpochMicros)
+                .put("end_acked_epoch_us", endAckedEpochMicros)
                 .put("destination_pid", destinationPid)
                 .put("unsent_budget_bytes", unsentBudgetBytes)
                 .put("unsent_peak_bytes", unsentPeakBytes)

@@ -49,9 +49,21 @@ import tern.sender.transport.MigrationChannel.ChannelException;
  * stream and, when the roots agree, runs.
  */
 final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reattach {
+    /** Chunks between two refreshes of the table's root during the live phase. */
+    static final int REFRESH_CHUNKS = 64;
+
     /** What the relay carried, for the figures. */
     record Result(Verdict verdict, RamLayout layout, StreamTally tally, long pagesHeld, byte[] root,
-                  long endAckedEpochMillis, long unsentPeak, long replayPeak) {
+                  Marks marks, long unsentPeak, long replayPeak) {
+    }
+
+    /**
+     * When the relay met the points of the switchover (host wall clock, microseconds; 0: not met):
+     * the guest's pause and the device state parsed from QEMU's stream, the stream's end, and the
+     * receiver's acknowledgement of the END chunk. With QEMU's STOP and RESUME they say where the
+     * guest's downtime went.
+     */
+    record Marks(long pausedParsed, long deviceStateParsed, long endParsed, long endAcked) {
     }
 
     private final QemuStreamChannel in;
@@ -72,7 +84,12 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
     private boolean paused;
     /** Set before Complete is first sent: from then on the receiver may continue the destination. */
     private volatile boolean completeSent;
-    private long endAckedEpochMillis;
+    private long pausedParsed;
+    private long deviceStateParsed;
+    private long endParsed;
+    private long endAcked;
+    /** The root at the DEVICE_STATE record, after which no page record comes. */
+    private byte[] ramRoot;
 
     StreamRelay(QemuStreamChannel in, RelayBudget budget, EngineConfig cfg, String qemuVersion, MigrationChannel channel,
                 java.time.Duration resumeTimeout, EngineListener listener) throws IOException {
@@ -139,7 +156,8 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
             throw new MigrationFailure(e.getMessage(), e);
         }
         passes.finish();
-        byte[] root = held.digests().root();
+        // the table is final from the DEVICE_STATE record on: its root went with that chunk
+        byte[] root = ramRoot != null ? ramRoot : held.digests().root();
         SenderMessage complete = SenderMessage.newBuilder().setComplete(Complete.newBuilder()
                 .setRootDigest(ByteString.copyFrom(root)).setLastSequence(window.lastSequence())).build();
         // Ordering rule (docs/design.md): Complete only once every chunk is in the transport; a
@@ -163,8 +181,8 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
             }
         });
         link.finish();
-        return new Result(verdict, layout, parser.tally(), held.dropped(), root, endAckedEpochMillis, in.unsentPeak(),
-                window.keptPeak());
+        return new Result(verdict, layout, parser.tally(), held.dropped(), root,
+                new Marks(pausedParsed, deviceStateParsed, endParsed, endAcked), in.unsentPeak(), window.keptPeak());
     }
 
     // ------------------------------------------------------------------ the encoder's Chunks
@@ -193,6 +211,9 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
         passes.publish();
         if (chunk.paused()) {
             paused = true;
+        } else if (!paused() && window.lastSequence() % REFRESH_CHUNKS == 0) {
+            // keeps the root's runs current, so the root at the pause hashes only what the last pages changed
+            held.digests().refresh();
         }
         pump();
         listener.batchSent(passes.pass(), 0, 0, 0, link.meter().outbound());
@@ -200,7 +221,8 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
 
     @Override
     public byte[] root() {
-        return held.digests().root();
+        ramRoot = held.digests().root();
+        return ramRoot;
     }
 
     /**
@@ -241,8 +263,13 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
         boolean end = window.oldestIsEnd();
         passes.mismatches(window.onAck(m, held.digests()));
         if (end) {
-            endAckedEpochMillis = System.currentTimeMillis();
+            endAcked = epochMicros();
         }
+    }
+
+    private static long epochMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
     }
 
     /** Runs a step on the link from a sink's method, whose signature knows only IOException. */
@@ -349,13 +376,17 @@ final class StreamRelay implements StreamChunkEncoder.Chunks, ResumingLink.Reatt
         @Override
         public void milestone(StreamMilestone m) throws IOException {
             if (m == StreamMilestone.GUEST_PAUSED) {
+                pausedParsed = epochMicros();
                 passes.paused();
+            } else {
+                deviceStateParsed = epochMicros();
             }
             held.milestone(m);
         }
 
         @Override
         public void end() throws IOException {
+            endParsed = epochMicros();
             held.end();
         }
     }
