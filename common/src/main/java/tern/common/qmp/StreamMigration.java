@@ -33,8 +33,16 @@ public final class StreamMigration {
 
     /** Sets the source for a relayed migration: events on, max-bandwidth unlimited, downtime-limit Tern's. */
     public static void prepareSource(QmpClient qmp, long downtimeLimitMs) throws IOException, InterruptedException {
-        checkDowntime(downtimeLimitMs);
         QemuMigration.setCapabilities(qmp, true, "events");
+        takeSwitchover(qmp, downtimeLimitMs);
+    }
+
+    /**
+     * max-bandwidth unlimited and downtime-limit Tern's; applies to a migration under way too (one
+     * someone else started sets its own parameters as it starts, and capabilities no longer change then).
+     */
+    public static void takeSwitchover(QmpClient qmp, long downtimeLimitMs) throws IOException, InterruptedException {
+        checkDowntime(downtimeLimitMs);
         qmp.execute("migrate-set-parameters", Json.object().put("max-bandwidth", UNLIMITED_BANDWIDTH)
                 .put("downtime-limit", downtimeLimitMs));
     }

@@ -7,16 +7,19 @@ import java.util.function.Consumer;
 import tern.common.tls.TlsFiles;
 import tern.common.units.ByteSize;
 import tern.proto.Hello;
+import tern.receiver.qemu.ListeningQemuDestination;
 import tern.receiver.qemu.QemuStreamDestination;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
 import tern.receiver.session.ReceiverConfig;
+import tern.receiver.stream.StreamDestination;
 
 /**
  * tern-receiver's {@code --qemu-stream} path: one relayed QEMU migration into a destination QEMU
- * this receiver starts at the hello ({@link QemuStreamDestination}), no image. It exits 0 once the
- * destination's guest runs (leaving QEMU running), 1 when the migration failed (the destination
- * QEMU was ended).
+ * this receiver starts at the hello ({@link QemuStreamDestination}), or one already listening
+ * ({@link ListeningQemuDestination}, --qemu-stream-to); no image. It exits 0 once the destination
+ * has the whole stream and (when the receiver can tell) its guest runs, leaving QEMU running; 1 when
+ * the migration failed (a destination it started was ended).
  */
 final class QemuStreamRun {
     static final String DEFAULT_LOG = "tern-destination-qemu.log";
@@ -39,36 +42,67 @@ final class QemuStreamRun {
         if (m.keepServing) {
             throw new IllegalArgumentException("--qemu-stream hands one guest over: it does not go with --keep-serving");
         }
-        if (m.qemuCommand.isEmpty()) {
-            throw new IllegalArgumentException("--qemu-stream needs the destination QEMU's command line after --");
+        if (m.qemuStreamTo != null) {
+            if (!m.qemuStreamTo.startsWith("unix:") || m.qemuStreamTo.length() == 5) {
+                throw new IllegalArgumentException("--qemu-stream-to " + m.qemuStreamTo + ": expected unix:PATH");
+            }
+            if (!m.qemuCommand.isEmpty()) {
+                throw new IllegalArgumentException("--qemu-stream-to writes into a QEMU that is already listening; a QEMU"
+                        + " command after -- would start another");
+            }
+            return;
         }
+        if (m.qemuStreamQmp != null) {
+            throw new IllegalArgumentException("--qemu-stream-qmp goes with --qemu-stream-to (a QEMU the receiver starts"
+                    + " has a QMP socket of the receiver's own)");
+        }
+        if (m.qemuCommand.isEmpty()) {
+            throw new IllegalArgumentException("--qemu-stream needs the destination QEMU's command line after --"
+                    + " (or --qemu-stream-to unix:PATH)");
+        }
+    }
+
+    private StreamDestination destination(Path log) {
+        if (main.qemuStreamTo != null) {
+            return new ListeningQemuDestination(Path.of(main.qemuStreamTo.substring(5)), main.qemuStreamQmp);
+        }
+        return new QemuStreamDestination(main.qemuCommand, log);
     }
 
     int run(TlsFiles tlsFiles, ServerCredentials credentials, Consumer<String> refusals) throws Exception {
         Path log = (main.qemuLog != null ? main.qemuLog : Path.of(DEFAULT_LOG)).toAbsolutePath();
         ReceiverConfig config = new ReceiverConfig((int) main.maxMessage, main.window,
                 main.maxImage == null ? Long.MAX_VALUE : main.maxImage, main.resumeTimeout)
-                .withStreams(new QemuStreamDestination(main.qemuCommand, log), main.handoffTimeout);
+                .withStreams(destination(log), main.handoffTimeout);
         ResumeLines progress = new ResumeLines() {
             @Override
             public void started(Hello h) {
                 System.out.println("migration " + h.getMigrationId() + ": QEMU stream of " + h.getQemuStream().getMachineType()
                         + " with " + ByteSize.format(h.getPageCount() * h.getPageSize()) + " of RAM in "
                         + h.getQemuStream().getBlocksCount() + " blocks (QEMU " + h.getQemuStream().getQemuVersion()
-                        + " at the source), digest " + h.getDigest().name().toLowerCase() + "; destination QEMU listening"
-                        + " (log " + log + ")");
+                        + " at the source), digest " + h.getDigest().name().toLowerCase() + "; destination QEMU "
+                        + (main.qemuStreamTo != null ? "at " + main.qemuStreamTo : "listening (log " + log + ")"));
                 System.out.flush();
             }
 
             @Override
             public void handedOver(long pid, Long resumedEpochMicros) {
-                handedOver = ResumeLines.handedOverLine(pid, resumedEpochMicros);
+                if (pid != 0) {
+                    handedOver = ResumeLines.handedOverLine(pid, resumedEpochMicros);
+                } else if (main.qemuStreamQmp != null) {
+                    handedOver = "guest handed over: destination QEMU at " + main.qemuStreamTo + " running"
+                            + (resumedEpochMicros != null ? " (RESUME at " + resumedEpochMicros + " us since the epoch)" : "");
+                } else {
+                    handedOver = "stream handed over: the destination QEMU at " + main.qemuStreamTo + " has all of it;"
+                            + " whoever started it continues it";
+                }
             }
         };
         InetSocketAddress bind = new InetSocketAddress(main.listen.getHostString(), main.listen.getPort());
         try (ReceiverServer server = ReceiverServer.start(bind, null, config, progress, null, credentials, refusals)) {
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port());
-            System.out.println("QEMU streams go to a destination QEMU started from: " + String.join(" ", main.qemuCommand));
+            System.out.println(main.qemuStreamTo != null ? "QEMU streams go to the destination QEMU listening at " + main.qemuStreamTo
+                    : "QEMU streams go to a destination QEMU started from: " + String.join(" ", main.qemuCommand));
             if (tlsFiles != null) {
                 System.out.println("mutual TLS: clients must present a certificate signed by " + tlsFiles.ca());
             }

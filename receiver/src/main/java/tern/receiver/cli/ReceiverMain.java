@@ -82,6 +82,17 @@ public final class ReceiverMain implements Callable<Integer> {
                     + " the stream into it, continue its guest once it loaded and the roots agree. No image.")
     boolean qemuStream;
 
+    @Option(names = "--qemu-stream-to", paramLabel = "unix:PATH",
+            description = "With --qemu-stream: write the stream into a destination QEMU someone else started listening"
+                    + " there (-incoming unix:PATH, or libvirt's side of virsh migrate --migrateuri unix://PATH) instead"
+                    + " of starting one.")
+    String qemuStreamTo;
+
+    @Option(names = "--qemu-stream-qmp", paramLabel = "SOCKET",
+            description = "With --qemu-stream-to: that QEMU's QMP socket; the receiver then checks it, waits for its load"
+                    + " and continues it (without: whoever started it continues it).")
+    Path qemuStreamQmp;
+
     @Option(names = "--qemu-log", paramLabel = "PATH",
             description = "The destination QEMU's output (default: IMAGE.qemu.log; with --qemu-stream, "
                     + QemuStreamRun.DEFAULT_LOG + ").")

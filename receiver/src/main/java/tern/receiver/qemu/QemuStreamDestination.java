@@ -60,7 +60,7 @@ public final class QemuStreamDestination implements StreamDestination {
     }
 
     /** QEMU's configuration section names the source's machine type; a destination of another refuses the stream. */
-    private static void requireMachine(QmpClient qmp, String machine) throws IOException, InterruptedException {
+    static void requireMachine(QmpClient qmp, String machine) throws IOException, InterruptedException {
         if (machine.isEmpty()) {
             return;
         }
@@ -73,7 +73,7 @@ public final class QemuStreamDestination implements StreamDestination {
 
     /** The guest's main RAM block must have the size the source's setup record lists, or QEMU's load fails at its first record. */
     @SuppressWarnings("unchecked")
-    private static void requireRam(QmpClient qmp, RamLayout layout) throws IOException, InterruptedException {
+    static void requireRam(QmpClient qmp, RamLayout layout) throws IOException, InterruptedException {
         for (RamBlock b : layout.blocks()) {
             if (b.idstr().equals("pc.ram")) {
                 Map<String, Object> m = (Map<String, Object>) qmp.execute("query-memory-size-summary");
@@ -87,6 +87,15 @@ public final class QemuStreamDestination implements StreamDestination {
 
     /** migrate-incoming can return before QEMU's socket exists; it is there once QEMU listens. */
     private static SocketChannel connect(QemuProcess qemu, Path socket) throws IOException, InterruptedException {
+        return connect(socket, qemu::isAlive, qemu::tail);
+    }
+
+    /**
+     * Connects to a QEMU's incoming unix socket once it exists, waiting up to {@link #LISTEN_TIMEOUT}
+     * while {@code alive}; {@code why} says more when it does not come.
+     */
+    static SocketChannel connect(Path socket, java.util.function.BooleanSupplier alive,
+                                 java.util.function.Supplier<String> why) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + LISTEN_TIMEOUT.toNanos();
         while (true) {
             if (Files.exists(socket)) {
@@ -98,9 +107,9 @@ public final class QemuStreamDestination implements StreamDestination {
                                 + e.getMessage());
                     }
                 }
-            } else if (!qemu.isAlive() || System.nanoTime() > deadline) {
+            } else if (!alive.getAsBoolean() || System.nanoTime() > deadline) {
                 throw new IOException("the destination QEMU did not listen at " + socket + " within "
-                        + LISTEN_TIMEOUT.toSeconds() + " s: " + qemu.tail());
+                        + LISTEN_TIMEOUT.toSeconds() + " s: " + why.get());
             }
             // QEMU creates the socket from its main loop and signals nothing we could wait on
             Thread.sleep(5);

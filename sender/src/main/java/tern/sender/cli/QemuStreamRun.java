@@ -98,9 +98,15 @@ final class QemuStreamRun {
             StatsTable.print(out, o.result().iterations(), o.result().summary());
         }
         Long downtime = o.figures().guestDowntimeMs();
-        out.println("guest handed over: destination QEMU pid " + o.figures().destinationPid() + " running at "
-                + to.getHostString() + (downtime != null ? ", guest downtime " + downtime + " ms (QEMU's STOP to RESUME)" : "")
-                + "; " + o.sourceState());
+        Long pid = o.figures().destinationPid();
+        if (o.figures().guestResumedEpochMicros() == null && pid == null) {
+            out.println("stream handed over to " + to.getHostString() + ": the destination QEMU has all of it and whoever"
+                    + " started it continues it; " + o.sourceState());
+        } else {
+            out.println("guest handed over: destination QEMU" + (pid != null ? " pid " + pid : "") + " running at "
+                    + to.getHostString() + (downtime != null ? ", guest downtime " + downtime + " ms (QEMU's STOP to RESUME)" : "")
+                    + "; " + o.sourceState());
+        }
         return 0;
     }
 }

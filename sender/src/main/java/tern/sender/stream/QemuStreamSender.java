@@ -84,8 +84,13 @@ public final class QemuStreamSender {
     }
 
     private static StreamPreflight.Report preflight(QmpClient qmp, String state) throws MigrationFailure, InterruptedException {
+        return preflight(qmp, state, false);
+    }
+
+    private static StreamPreflight.Report preflight(QmpClient qmp, String state, boolean started)
+            throws MigrationFailure, InterruptedException {
         try {
-            return StreamPreflight.check(qmp);
+            return started ? StreamPreflight.checkStarted(qmp) : StreamPreflight.check(qmp);
         } catch (IOException e) {
             throw new MigrationFailure(e.getMessage() + "; " + state + ", the source guest runs on");
         }
@@ -109,8 +114,8 @@ public final class QemuStreamSender {
         SocketChannel c = local.accept(null);
         try {
             // whoever issued migrate may have set capabilities and its own max-bandwidth with it
-            preflight(qmp, "the migration that came is refused");
-            StreamMigration.prepareSource(qmp, SwitchoverControl.HOLD_MS);
+            preflight(qmp, "the migration that came is refused", true);
+            StreamMigration.takeSwitchover(qmp, SwitchoverControl.HOLD_MS);
         } catch (MigrationFailure f) {
             c.close();
             throw new MigrationFailure(f.getMessage().replace(", the source guest runs on", "") + "; " + guest.runOn());
