@@ -38,18 +38,9 @@ class NetnsTrialIT extends ProcessTest {
 
     @Test
     void resetsAndADarkLinkAreSurvivedAcrossNamespaces() throws Exception {
-        Path script = Path.of(System.getProperty("tern.home"), "integration-tests", "netns", "tern-netns-trial");
-        assertTrue(Files.isExecutable(script), script + " is missing or not executable");
-        ChildProcess trial = processes.start("netns-trial", List.of(script.toString(), "--resets", Integer.toString(RESETS),
+        ChildProcess trial = trial("netns-trial", Duration.ofSeconds(240), "--resets", Integer.toString(RESETS),
                 "--hold-down", "3", "--keepalive", "1s", "--memory", "32MiB", "--rate", "100mbit",
-                "--out", dir.resolve("trial").toString()));
-        int rc = trial.awaitExit(Duration.ofSeconds(240));
-        if (rc == 77) {
-            String why = "netns trial skipped: " + trial.stderr();
-            assertNull(System.getenv("CI"), "under CI the two-namespace trial must run; " + why);
-            abort(why);
-        }
-        assertEquals(0, rc, "trial exit code" + trial.outputs());
+                "--out", dir.resolve("trial").toString());
         String last = trial.stdoutLines().get(trial.stdoutLines().size() - 1);
         Map<String, Object> f = JsonObjects.parse(last);
         assertEquals("netns-trial", f.get("type"), last);
@@ -74,16 +65,8 @@ class NetnsTrialIT extends ProcessTest {
         boolean ci = System.getenv("CI") != null;
         assumeTrue(ci || GuestKit.qemuInstalled(),
                 "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
-        Path script = Path.of(System.getProperty("tern.home"), "integration-tests", "netns", "tern-netns-trial");
-        ChildProcess trial = processes.start("netns-stream-trial", List.of(script.toString(), "--qemu-stream",
-                "--resets", "2", "--hold-down", "10", "--keepalive", "1s", "--out", dir.resolve("stream-trial").toString()));
-        int rc = trial.awaitExit(Duration.ofSeconds(300));
-        if (rc == 77) {
-            String why = "netns trial skipped: " + trial.stderr();
-            assertNull(System.getenv("CI"), "under CI the two-namespace trial must run; " + why);
-            abort(why);
-        }
-        assertEquals(0, rc, "trial exit code" + trial.outputs());
+        ChildProcess trial = trial("netns-stream-trial", Duration.ofSeconds(300), "--qemu-stream", "--resets", "2",
+                "--hold-down", "10", "--keepalive", "1s", "--out", dir.resolve("stream-trial").toString());
         String last = trial.stdoutLines().get(trial.stdoutLines().size() - 1);
         Map<String, Object> f = JsonObjects.parse(last);
         assertEquals("qemu-stream", f.get("mode"), last);
@@ -97,6 +80,26 @@ class NetnsTrialIT extends ProcessTest {
         assertEquals("failed", qemu.get("status"), "QEMU's own migration fails at the first reset: " + last);
         assertEquals("running", qemu.get("source_status"), last);
         assertEquals(true, f.get("qemu_source_runs_on"), "QEMU's own source guest runs on after its failure: " + last);
+    }
+
+    /**
+     * Runs the trial script with {@code args} to its end: skipped where `ip netns add` itself fails
+     * (exit 77, which is a failure under CI), failed unless it exits 0.
+     */
+    private ChildProcess trial(String name, Duration timeout, String... args) throws Exception {
+        Path script = Path.of(System.getProperty("tern.home"), "integration-tests", "netns", "tern-netns-trial");
+        assertTrue(Files.isExecutable(script), script + " is missing or not executable");
+        List<String> cmd = new java.util.ArrayList<>(List.of(script.toString()));
+        cmd.addAll(List.of(args));
+        ChildProcess trial = processes.start(name, cmd);
+        int rc = trial.awaitExit(timeout);
+        if (rc == 77) {
+            String why = "netns trial skipped: " + trial.stderr();
+            assertNull(System.getenv("CI"), "under CI the two-namespace trial must run; " + why);
+            abort(why);
+        }
+        assertEquals(0, rc, "trial exit code" + trial.outputs());
+        return trial;
     }
 
     private static String netnsList() throws Exception {

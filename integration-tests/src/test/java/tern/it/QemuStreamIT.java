@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -227,24 +226,9 @@ class QemuStreamIT {
         return new Migration(sender, receiver, new Guest(name, console, ctl, observer(obs), pid), summary, stream);
     }
 
-    /**
-     * The destination guest continues the source's heartbeat count and stores, and a full check of
-     * its working set after the switchover passes.
-     */
+    /** The destination guest runs, continues the source's heartbeats and stores, and its memory check passes. */
     private static void assertDestinationRunsOn(Guest to, Guest from) throws Exception {
         assertEquals("running", ((Map<?, ?>) to.observer().execute("query-status")).get("status"));
-        int[] last = Heartbeats.last(from.console());
-        SerialConsole.Line beat = to.console().await(0, l -> l.startsWith("tern-hb"), BOOT);
-        assertNotNull(beat, "a heartbeat from the destination guest; console: " + to.console().log());
-        Matcher m = Heartbeats.HB.matcher(beat.text());
-        assertTrue(m.matches(), beat.text());
-        assertTrue(Integer.parseInt(m.group(1)) > last[0] && last[0] > 0,
-                "destination heartbeat " + beat.text() + " continues the source's last (seq " + last[0] + ")");
-        assertTrue(Long.parseLong(m.group(2)) >= last[1], "stores continue from the source's " + last[1]);
-        SerialConsole.Line check = to.console().await(0, l -> l.startsWith("tern-check"), BOOT);
-        assertNotNull(check, "a memory check on the destination; console: " + to.console().log());
-        assertTrue(check.text().contains(" ok pages=8192"), check.text());
-        assertNull(to.console().await(0, l -> l.contains("BAD") || l.contains("tern-error"), Duration.ZERO),
-                "no failed check on the destination");
+        Heartbeats.assertRunsOnAfter(to.console(), from.console(), 8192, BOOT);
     }
 }

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import tern.common.qemu.stream.QemuStreamFormat;
 import tern.common.qemu.stream.StreamDigests;
 import tern.common.wire.ProtoFields;
-import tern.common.wire.Varints;
 import tern.common.wire.WireMessage;
 import tern.proto.SenderMessage;
 import tern.proto.StreamChunk;
@@ -147,14 +146,8 @@ final class ChunkSlot implements WireMessage {
     /** Numbers the chunk and writes its field headers; after this it is only sent, and kept for a resend. */
     void seal(long sequence) {
         this.sequence = sequence;
-        int idxBytes = 0;
-        for (int i = 0; i < pageCount; i++) {
-            idxBytes += Varints.size(pages[i]);
-        }
-        int lenBytes = 0;
-        for (int i = 0; i < opaqueCount; i++) {
-            lenBytes += Varints.size(opaqueLengths[i]);
-        }
+        int idxBytes = ProtoFields.packedLength(pages, pageCount);
+        int lenBytes = ProtoFields.packedLength(opaqueLengths, opaqueCount);
         int rootBytes = hasRoot ? root.length : 0;
         int chunkSize = ProtoFields.varintSize(StreamChunk.SEQUENCE_FIELD_NUMBER, sequence)
                 + ProtoFields.delimitedSize(StreamChunk.KINDS_FIELD_NUMBER, records)
@@ -170,18 +163,8 @@ final class ChunkSlot implements WireMessage {
             System.arraycopy(kinds, 0, h, pos, records);
             pos += records;
         }
-        if (idxBytes > 0) {
-            pos = ProtoFields.delimited(h, pos, StreamChunk.PAGE_INDEXES_FIELD_NUMBER, idxBytes);
-            for (int i = 0; i < pageCount; i++) {
-                pos = Varints.put(h, pos, pages[i]);
-            }
-        }
-        if (lenBytes > 0) {
-            pos = ProtoFields.delimited(h, pos, StreamChunk.OPAQUE_LENGTHS_FIELD_NUMBER, lenBytes);
-            for (int i = 0; i < opaqueCount; i++) {
-                pos = Varints.put(h, pos, opaqueLengths[i]);
-            }
-        }
+        pos = ProtoFields.packed(h, pos, StreamChunk.PAGE_INDEXES_FIELD_NUMBER, pages, pageCount, idxBytes);
+        pos = ProtoFields.packed(h, pos, StreamChunk.OPAQUE_LENGTHS_FIELD_NUMBER, opaqueLengths, opaqueCount, lenBytes);
         if (payloadBytes > 0) {
             pos = ProtoFields.delimited(h, pos, StreamChunk.PAYLOAD_FIELD_NUMBER, payloadBytes);
         }

@@ -1,6 +1,11 @@
 package tern.sender.stream;
 
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import tern.sender.source.SpecOptions;
 
 /**
  * {@code --source qemu-stream:qmp=SOCKET[,listen=unix:PATH|tcp:127.0.0.1:PORT]}: a running QEMU
@@ -12,27 +17,15 @@ import java.nio.file.Path;
  */
 public record QemuStreamSpec(Path qmpSocket, String listen) {
     public static final String PREFIX = "qemu-stream:";
+    private static final Set<String> KEYS = new LinkedHashSet<>(List.of("qmp", "listen"));
 
     public static QemuStreamSpec parse(String spec) {
         if (!spec.startsWith(PREFIX)) {
             throw new IllegalArgumentException("--source " + spec + ": expected " + PREFIX + "qmp=SOCKET[,listen=URI]");
         }
-        Path qmp = null;
-        String listen = null;
-        for (String p : spec.substring(PREFIX.length()).split(",")) {
-            int eq = p.indexOf('=');
-            String key = eq < 0 ? p : p.substring(0, eq);
-            String value = eq < 0 ? "" : p.substring(eq + 1);
-            if (value.isEmpty()) {
-                throw new IllegalArgumentException("--source " + spec + ": '" + p + "' needs a value (key=value)");
-            }
-            switch (key) {
-                case "qmp" -> qmp = Path.of(value);
-                case "listen" -> listen = checkListen(spec, value);
-                default -> throw new IllegalArgumentException("--source " + spec + ": unknown key '" + key
-                        + "' (expected qmp= or listen=)");
-            }
-        }
+        Map<String, String> o = SpecOptions.parse(spec, spec.substring(PREFIX.length()).split(","), 0, KEYS);
+        Path qmp = o.containsKey("qmp") ? Path.of(o.get("qmp")) : null;
+        String listen = o.containsKey("listen") ? checkListen(spec, o.get("listen")) : null;
         if (qmp == null) {
             throw new IllegalArgumentException("--source " + spec + ": qmp=SOCKET is required (the guest's QMP unix"
                     + " socket: preflight, events and the switchover go through it)");

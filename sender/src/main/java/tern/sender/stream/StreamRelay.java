@@ -23,7 +23,6 @@ import tern.proto.Verdict;
 import tern.sender.engine.EngineConfig;
 import tern.sender.engine.EngineListener;
 import tern.sender.engine.MigrationFailure;
-import tern.sender.engine.Resumed;
 import tern.sender.engine.ResumingLink;
 import tern.sender.transport.BandwidthLimiter;
 import tern.sender.transport.MigrationChannel;

@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
@@ -25,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import tern.common.digest.DigestKind;
 import tern.common.qemu.stream.ChunkedChannel;
 import tern.common.qemu.stream.QemuStreamBuilder;
 import tern.common.qemu.stream.QemuStreamFormat;
@@ -80,6 +80,8 @@ class StreamRelayTest {
     /** The receiver's destination: keeps what it is written, continues nothing but says it did. */
     private static final class Kept implements StreamDestination, StreamDestination.Connection {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        /** Written on the receiver's stream thread; read once the receiver's outcome is in (a queue's hand-over). */
+        final WritableByteChannel channel = Channels.newChannel(bytes);
         volatile boolean ended;
         volatile boolean continued;
         volatile boolean closed;
@@ -91,27 +93,7 @@ class StreamRelayTest {
 
         @Override
         public WritableByteChannel stream() {
-            return new WritableByteChannel() {
-                @Override
-                public int write(ByteBuffer src) {
-                    int n = src.remaining();
-                    byte[] b = new byte[n];
-                    src.get(b);
-                    synchronized (bytes) {
-                        bytes.writeBytes(b);
-                    }
-                    return n;
-                }
-
-                @Override
-                public boolean isOpen() {
-                    return true;
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+            return channel;
         }
 
         @Override
