@@ -10,8 +10,9 @@ import java.util.function.LongSupplier;
 
 /**
  * QEMU's migration socket as the parser reads it. Reads never wait while bytes are there; when
- * QEMU has nothing more just now, the relay's {@link Idle} hook runs first (it hands the chunk
- * being filled to the link, so no record waits behind a pause of QEMU's), then the read waits.
+ * QEMU has had nothing more for {@link #IDLE_GRACE_MS}, the relay's {@link Idle} hook runs first
+ * (it hands the chunk being filled to the link, so no record waits behind a pause of QEMU's), then
+ * the read waits.
  * It counts the bytes taken and the most of them not yet handed to the transport.
  */
 final class QemuStreamChannel implements ReadableByteChannel {
@@ -20,6 +21,8 @@ final class QemuStreamChannel implements ReadableByteChannel {
         void idle() throws IOException;
     }
 
+    /** How long QEMU may pause between writes before the chunk being filled goes as it is. */
+    static final long IDLE_GRACE_MS = 2;
     private final SocketChannel socket;
     private final Selector selector;
     private Idle idle = () -> { };
@@ -43,6 +46,14 @@ final class QemuStreamChannel implements ReadableByteChannel {
     @Override
     public int read(ByteBuffer dst) throws IOException {
         int n = socket.read(dst);
+        if (n == 0) {
+            // QEMU writes its stream 32 KiB at a time: a gap shorter than this is QEMU between two
+            // writes, and the chunk being filled waits for more rather than go half empty (a stream
+            // of small chunks would be bound by their round trips within the window)
+            selector.select(IDLE_GRACE_MS);
+            selector.selectedKeys().clear();
+            n = socket.read(dst);
+        }
         if (n == 0) {
             idle.idle();
             while ((n = socket.read(dst)) == 0) {
