@@ -18,9 +18,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@code rate} stores per second, a share of them silent (the bytes the run already holds), until
  * it is killed.
  *
- * <p>Usage: {@code PageWriterProcess PATH PAGES RATE SEED [SILENT_FRACTION]}. The writer
- * also exits when its stdin reaches end of file, so that it never outlives a test JVM that died
- * without killing it (the tests keep stdin open).
+ * <p>Usage: {@code PageWriterProcess PATH PAGES RATE SEED [SILENT_FRACTION [HOT_PAGES]]}. With
+ * HOT_PAGES, only pages below it are filled and written: the pages from HOT_PAGES on stay zero, so
+ * a sender never sends them (a receiver's new image holds zeros). The writer also exits when its
+ * stdin reaches end of file, so that it never outlives a test JVM that died without killing it
+ * (the tests keep stdin open).
  */
 public final class PageWriterProcess {
     static final int PAGE_SIZE = 4096;
@@ -30,16 +32,17 @@ public final class PageWriterProcess {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 4 || args.length > 5) {
-            System.err.println("usage: PageWriterProcess PATH PAGES RATE SEED [SILENT_FRACTION]");
+        if (args.length < 4 || args.length > 6) {
+            System.err.println("usage: PageWriterProcess PATH PAGES RATE SEED [SILENT_FRACTION [HOT_PAGES]]");
             System.exit(2);
         }
         Path path = Path.of(args[0]);
         int pages = Integer.parseInt(args[1]);
         double rate = Double.parseDouble(args[2]);
         long seed = Long.parseLong(args[3]);
-        double silent = args.length == 5 ? Double.parseDouble(args[4]) : 0.3;
-        if (pages <= 0 || rate <= 0 || silent < 0 || silent > 1) {
+        double silent = args.length >= 5 ? Double.parseDouble(args[4]) : 0.3;
+        int hot = args.length == 6 ? Integer.parseInt(args[5]) : pages;
+        if (pages <= 0 || rate <= 0 || silent < 0 || silent > 1 || hot <= 0 || hot > pages) {
             System.err.println("PageWriterProcess: bad arguments");
             System.exit(2);
         }
@@ -53,7 +56,7 @@ public final class PageWriterProcess {
         }
         SplittableRandom rnd = new SplittableRandom(seed);
         byte[] page = new byte[PAGE_SIZE];
-        for (int p = 0; p < pages; p++) {
+        for (int p = 0; p < hot; p++) {
             if (rnd.nextInt(8) == 0) {
                 continue; // a fresh mapping of a truncated file is zero
             }
@@ -70,7 +73,7 @@ public final class PageWriterProcess {
         while (true) {
             long due = (long) ((System.nanoTime() - start) / 1e9 * rate);
             for (; done < due; done++) {
-                int p = rnd.nextInt(pages);
+                int p = rnd.nextInt(hot);
                 int off = p * PAGE_SIZE + rnd.nextInt(PAGE_SIZE / RUN) * RUN;
                 if (rnd.nextDouble() < silent) {
                     map.get(off, run); // a silent store: the same bytes again

@@ -17,6 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tern.common.log.Log;
 import tern.common.json.JsonObjects;
 import tern.common.qmp.QmpClient;
 import tern.lab.process.ChildProcess;
@@ -31,7 +32,8 @@ import tern.lab.qemu.SerialConsole;
  * after the switchover, continuing the source's count — and its own check of every page of its
  * workload must pass. Before that, on the same guest, a hand-off to an address where no QEMU
  * listens must fail with QEMU's own error, and a destination QEMU that does not map the image
- * must make the receiver refuse the verdict; both leave the source guest running.
+ * must make the receiver refuse the verdict, and a sender stopped by SIGTERM with the guest paused
+ * for its stop-and-copy must continue it; each leaves the source guest running.
  *
  * The guest's RAM is 128 MiB, a multiple of 256 KiB: the size at which QEMU 7.2's own TCG
  * pre-copy loses writes (docs/qemu.md); Tern never trusts QEMU's dirty log, so it moves it intact.
@@ -71,7 +73,7 @@ class QemuGuestIT extends ProcessTest {
         Path srcQmp = dir.resolve("source.qmp");
 
         SerialConsole srcConsole = console("source");
-        processes.start("source-qemu", kit.command(RAM_KIB, srcRam, WORKLOAD, srcConsole.port(), srcQmp));
+        ChildProcess sourceQemu = processes.start("source-qemu", kit.command(RAM_KIB, srcRam, WORKLOAD, srcConsole.port(), srcQmp));
         assertNotNull(srcConsole.await(0, l -> l.startsWith("tern-check") && l.contains(" ok "), BOOT),
                 "the source guest booted and checked its memory; console: " + srcConsole.log());
 
@@ -100,6 +102,30 @@ class QemuGuestIT extends ProcessTest {
         int afterFailure = srcConsole.size();
         assertNotNull(srcConsole.await(afterFailure, l -> l.startsWith("tern-hb"), Duration.ofSeconds(60)),
                 "the source guest runs on after the failed hand-off");
+
+        // 1b. SIGTERM to the sender while the guest is paused for the stop-and-copy (QMP stop): the
+        //     sender continues it, says so in one line and exits 143; the receiver, told by the
+        //     Cancel, ends the migration; the guest runs on.
+        ProcessGroup.Receiver sigReceiver = processes.startReceiver("receiver-signalled", "--listen", "127.0.0.1:0",
+                "--image", shm.resolve("signalled.img").toString());
+        ChildProcess signalled = processes.start("sender-signalled", processes.tool("tern-sender", "--to", sigReceiver.to(),
+                "--source", "qemu:" + srcRam + ",qmp=" + srcQmp, "--bandwidth", "16MiB", "--max-iterations", "1"));
+        sigReceiver.process().awaitStdoutLine("iteration 2 (stop-and-copy)"::equals, BOOT);
+        signalled.signal("TERM");
+        assertEquals(143, signalled.awaitExit(), signalled.outputs());
+        assertEquals(List.of("tern-sender: interrupted by SIGTERM during stop-and-copy (iteration 2): source resumed"
+                + " (guest running); the receiver ended the migration"), signalled.stderrLines().stream().map(Log::untimed).toList(),
+                signalled.outputs());
+        assertEquals(1, sigReceiver.process().awaitExit(), sigReceiver.process().outputs());
+        assertTrue(sigReceiver.process().stderr().contains("cancelled by the sender: interrupted by SIGTERM"),
+                sigReceiver.process().outputs());
+        assertTrue(sourceQemu.isAlive(), "the source QEMU runs on" + processes.outputs() + srcConsole.log());
+        try (QmpClient qmp = QmpClient.connect(srcQmp, Duration.ofSeconds(30))) {
+            assertEquals("running", ((Map<?, ?>) qmp.execute("query-status")).get("status"));
+        }
+        int afterSignal = srcConsole.size();
+        assertNotNull(srcConsole.await(afterSignal, l -> l.startsWith("tern-hb"), Duration.ofSeconds(60)),
+                "the source guest runs on after the signalled sender");
 
         // 2. A RAM file that is not the guest's is refused before anything moves, naming both.
         Path stranger = shm.resolve("stranger.ram");

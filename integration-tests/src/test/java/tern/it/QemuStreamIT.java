@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.json.JsonObjects;
+import tern.common.log.Log;
 import tern.common.qmp.QemuMigration;
 import tern.common.qmp.QmpClient;
 import tern.common.testing.ResettingProxy;
@@ -38,7 +39,8 @@ import tern.lab.qemu.SerialConsole;
  * quit at the source (--after-success kill); that guest is migrated on again through a TCP proxy
  * that resets the connection mid-stream, and the migration resumes and completes. Each time the
  * destination guest's heartbeats continue the source's count and its check of its whole working
- * set passes.
+ * set passes. Last, a sender stopped by SIGTERM mid-stream cancels QEMU's migration and tells the
+ * receiver, and the guest runs on where it was.
  *
  * <p>The guest has 131,064 KiB of RAM, 8 KiB short of 128 MiB: QEMU 7.2's own TCG pre-copy loses
  * writes in a RAM block that is a multiple of 256 KiB (docs/qemu.md), and here QEMU's dirty log
@@ -87,7 +89,7 @@ class QemuStreamIT {
         if (processes != null) {
             processes.close();
         }
-        for (String name : List.of("first", "second")) {
+        for (String name : List.of("first", "second", "signalled")) {
             Path pid = dir.resolve(name + ".pid");
             if (Files.exists(pid)) {
                 // a destination QEMU outlives the receiver that started it, as it must in production
@@ -162,6 +164,40 @@ class QemuStreamIT {
                 "stay-paused leaves the source guest paused once the destination runs");
         assertDestinationRunsOn(m.to, from);
         current = m.to;
+    }
+
+    @Test
+    @Order(4)
+    void aSenderStoppedBySigtermMidStreamLeavesTheGuestRunning() throws Exception {
+        Guest from = current;
+        List<String> receiverArgs = new ArrayList<>(List.of("--listen", "127.0.0.1:0", "--qemu-stream",
+                "--qemu-log", dir.resolve("signalled-qemu.log").toString(), "--"));
+        receiverArgs.addAll(command(console("signalled"), dir.resolve("signalled-ctl.qmp"), dir.resolve("signalled-obs.qmp")));
+        receiverArgs.addAll(List.of("-pidfile", dir.resolve("signalled.pid").toString()));
+        ProcessGroup.Receiver receiver = processes.startReceiver("receiver-signalled", receiverArgs.toArray(String[]::new));
+        Path stats = dir.resolve("signalled.stats.jsonl");
+        ChildProcess sender = processes.start("sender-signalled", processes.tool("tern-sender", "--to", receiver.to(),
+                "--source", "qemu-stream:qmp=" + from.ctl(), "--bandwidth", "16MiB", "--stats", stats.toString()));
+        sender.awaitStdoutLine(l -> l.startsWith("relaying QEMU's stream"), RUN);
+        sender.signal("TERM");
+        assertEquals(143, sender.awaitExit(RUN), sender.outputs());
+        List<String> err = sender.stderrLines().stream().map(Log::untimed).toList();
+        assertEquals(1, err.size(), "one line says what happened: " + sender.outputs());
+        assertTrue(err.get(0).startsWith("tern-sender: interrupted by SIGTERM ")
+                && err.get(0).contains(": the source guest runs on") && err.get(0).endsWith("the receiver ended the migration"),
+                sender.outputs());
+        assertEquals(1, receiver.process().awaitExit(RUN), receiver.process().outputs());
+        assertTrue(receiver.process().stderr().contains("cancelled by the sender: interrupted by SIGTERM"),
+                receiver.process().outputs());
+        assertEquals("cancelled", QemuMigration.queryMigrate(from.observer()).get("status"), "QEMU's migration was cancelled");
+        assertEquals("running", ((Map<?, ?>) from.observer().execute("query-status")).get("status"));
+        List<String> lines = Files.readAllLines(stats);
+        Map<String, Object> summary = JsonObjects.parse(lines.get(lines.size() - 1));
+        assertEquals("summary", summary.get("type"), "the stats file ends with a summary: " + lines);
+        assertEquals(false, summary.get("verified"), summary.toString());
+        int after = from.console().size();
+        assertNotNull(from.console().await(after, l -> l.startsWith("tern-hb"), Duration.ofSeconds(60)),
+                "the source guest runs on after the signalled sender");
     }
 
     private record Migration(ChildProcess sender, ChildProcess receiver, Guest to, Map<String, Object> summary,

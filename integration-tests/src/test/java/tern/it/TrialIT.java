@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import tern.common.log.Log;
 import tern.lab.process.ChildProcess;
 import tern.lab.process.ProcessGroup;
 
@@ -71,11 +72,12 @@ class TrialIT extends ProcessTest {
         ChildProcess a = processes.run("bad-runs", "tern-trial", "--workload", "mcf", "--runs", "digest,fast");
         assertEquals(2, a.awaitExit(), a.outputs());
         assertEquals("tern-trial: --runs: 'fast' is not MODE or MODE+xbzrle (MODE: sync-clear, reconcile, digest)",
-                a.stderr().strip(), a.outputs());
+                Log.untimed(a.stderr().strip()), a.outputs());
 
         Path bad = Files.writeString(dir.resolve("bad.trace"), "tern-trace 1 page-size 4096 pages 4\n0 9 1\n");
         ChildProcess b = processes.run("bad-trace", "tern-trial", "--workload", "trace:" + bad, "--out", dir.resolve("o").toString());
         assertEquals(2, b.awaitExit(), b.outputs());
-        assertEquals("tern-trial: trace " + bad + " line 2: page 9 out of range for 4 pages", b.stderr().strip(), b.outputs());
+        assertEquals("tern-trial: trace " + bad + " line 2: page 9 out of range for 4 pages", Log.untimed(b.stderr().strip()),
+                b.outputs());
     }
 }

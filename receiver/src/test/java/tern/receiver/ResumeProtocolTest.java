@@ -285,6 +285,34 @@ class ResumeProtocolTest {
         mapped.close();
     }
 
+    /**
+     * A receiver closed with a migration in it, streaming or held: the migration is sealed for a
+     * restarted receiver, which trusts its table (MigrationServiceShutdownTest: nothing is
+     * scheduled on the stopped resume timer).
+     */
+    @Test
+    void aReceiverClosedWithAMigrationInItLeavesItSealed() throws Exception {
+        for (boolean streaming : new boolean[] {true, false}) {
+            Path image = dir.resolve("closed-" + streaming + ".bin");
+            ReceiverServer s = start(image, null);
+            if (streaming) {
+                newMigration(s);
+            } else {
+                startAndLose(s);
+            }
+            s.close();
+            servers.remove(s);
+            if (streaming) {
+                // the stream is cancelled by the close; its loss seals the migration
+                assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "sealed on loss");
+            }
+            MigrationSession restored = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+            assertNotNull(restored, "the migration is left for a restarted receiver (streaming: " + streaming + ")");
+            assertNull(restored.restoredDistrust(), "sealed, so its table is trusted");
+            restored.close();
+        }
+    }
+
     static byte[] digestOf(MigrationSession s, int page) {
         DigestTableChunk c = s.resumeState().tableChunk(0);
         return c.getDigests().substring(page * 32, page * 32 + 32).toByteArray();

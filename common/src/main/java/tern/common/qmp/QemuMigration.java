@@ -118,6 +118,61 @@ public final class QemuMigration {
         return resume == null ? null : resume.epochMicros();
     }
 
+    /**
+     * Leaves the guest behind {@code qmp} running unless its device state reached a destination:
+     * the hand-off's rollback, and what --resume-source does after a sender was killed. A QEMU
+     * migration still under way is cancelled and its end awaited; if it completed anyway, the
+     * destination has the guest and this one stays paused (two running copies are what a
+     * migration must never cause). Otherwise x-ignore-shared is cleared (left on, a later plain
+     * migration would skip the RAM) and a paused guest is continued.
+     *
+     * @return what became of the guest, for a person ("was continued", "runs on", "is left paused: ...")
+     */
+    public static String continueSource(QmpClient qmp, Duration timeout) throws IOException, InterruptedException {
+        String status = migrationStatus(qmp);
+        if (!isFinal(status) && !"none".equals(status)) {
+            qmp.execute("migrate_cancel");
+            long deadline = System.nanoTime() + timeout.toNanos();
+            // Polled, not awaited as an event: the thread running the hand-off may be consuming
+            // the MIGRATION events (it awaits the migration's end too).
+            while (!isFinal(status = migrationStatus(qmp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("QEMU at " + qmp.socket() + ": its migration is still " + status + " "
+                            + timeout.toSeconds() + " s after migrate_cancel; the guest is left paused");
+                }
+                Thread.sleep(10);
+            }
+        }
+        if ("completed".equals(status)) {
+            return "is left paused: its device state reached the destination QEMU (its migration completed)";
+        }
+        if (capabilityOn(qmp, "x-ignore-shared")) {
+            setCapabilities(qmp, false, "x-ignore-shared");
+        }
+        @SuppressWarnings("unchecked")
+        Object running = ((Map<String, Object>) qmp.execute("query-status")).get("running");
+        if (Boolean.TRUE.equals(running)) {
+            return "runs on";
+        }
+        qmp.execute("cont");
+        return "was continued";
+    }
+
+    /** query-migrate's status: "none" when no migration ever ran. */
+    private static String migrationStatus(QmpClient qmp) throws IOException, InterruptedException {
+        Object s = queryMigrate(qmp).get("status");
+        return s == null ? "none" : s.toString();
+    }
+
+    private static boolean capabilityOn(QmpClient qmp, String name) throws IOException, InterruptedException {
+        for (Object o : (List<?>) qmp.execute("query-migrate-capabilities")) {
+            if (o instanceof Map<?, ?> m && name.equals(m.get("capability"))) {
+                return Boolean.TRUE.equals(m.get("state"));
+            }
+        }
+        return false;
+    }
+
     private static boolean isFinal(String status) {
         return "completed".equals(status) || "failed".equals(status) || "cancelled".equals(status);
     }

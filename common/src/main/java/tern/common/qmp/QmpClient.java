@@ -14,8 +14,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import tern.common.json.JsonObjects;
@@ -23,16 +21,21 @@ import tern.common.stats.Json;
 
 /**
  * A QMP (QEMU Machine Protocol) client over a unix socket: JSON lines both ways. One reader
- * thread turns QEMU's lines into messages; {@link #execute} sends a command and returns its
- * {@code return} value (or throws {@link QmpException} with QEMU's class and description), keeping
- * the events that arrive meanwhile for {@link #awaitEvent}. One caller at a time.
+ * thread sorts QEMU's lines into replies and events; {@link #execute} sends a command and returns
+ * its {@code return} value (or throws {@link QmpException} with QEMU's class and description);
+ * {@link #awaitEvent} waits for an event, keeping those that arrive meanwhile. Commands go one at
+ * a time; a thread waiting for an event does not hold them up, so another thread can, say,
+ * cancel a migration whose end the first one awaits.
  */
 public final class QmpClient implements AutoCloseable {
-    private static final Object CLOSED = new Object();
     private final Path socket;
     private final SocketChannel channel;
-    private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    /** Held while a command is outstanding: QEMU answers commands in order, one reply each. */
+    private final Object commands = new Object();
+    // Guarded by this: what the reader thread sorted, and whether the connection ended.
+    private final Deque<Map<String, Object>> replies = new ArrayDeque<>();
     private final Deque<QmpEvent> events = new ArrayDeque<>();
+    private boolean closed;
     private final Duration replyTimeout;
     private volatile String readError;
 
@@ -69,7 +72,7 @@ public final class QmpClient implements AutoCloseable {
         }
         QmpClient c = new QmpClient(socket, ch, Duration.ofSeconds(30));
         try {
-            Map<String, Object> greeting = c.nextMessage(connectTimeout);
+            Map<String, Object> greeting = c.nextReply(connectTimeout);
             if (!greeting.containsKey("QMP")) {
                 throw new IOException("QMP socket " + socket + ": expected a QMP greeting, got " + greeting);
             }
@@ -90,75 +93,65 @@ public final class QmpClient implements AutoCloseable {
     }
 
     /** Runs {@code command} with {@code arguments} (null: none); returns QEMU's {@code return} value. */
-    public synchronized Object execute(String command, Json arguments) throws IOException, InterruptedException {
+    public Object execute(String command, Json arguments) throws IOException, InterruptedException {
         Json cmd = Json.object().put("execute", command);
         if (arguments != null) {
             cmd.put("arguments", arguments);
         }
-        channel.write(ByteBuffer.wrap((cmd + "\n").getBytes(StandardCharsets.UTF_8)));
-        long deadline = System.nanoTime() + replyTimeout.toNanos();
-        while (true) {
-            Map<String, Object> m = nextMessage(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        synchronized (commands) {
+            channel.write(ByteBuffer.wrap((cmd + "\n").getBytes(StandardCharsets.UTF_8)));
+            Map<String, Object> m = nextReply(replyTimeout);
             if (m.containsKey("return")) {
                 return m.get("return");
             }
             if (m.get("error") instanceof Map<?, ?> err) {
                 throw new QmpException(command, String.valueOf(err.get("class")), String.valueOf(err.get("desc")));
             }
-            if (!m.containsKey("event")) {
-                throw new IOException("QMP " + command + ": unexpected reply " + m);
-            }
-            events.add(event(m));
+            throw new IOException("QMP " + command + ": unexpected reply " + m);
         }
     }
 
     /** The first event (kept or new) that matches {@code match}; events before it are dropped. */
     public synchronized QmpEvent awaitEvent(Predicate<QmpEvent> match, Duration timeout)
             throws IOException, InterruptedException {
-        while (!events.isEmpty()) {
-            QmpEvent e = events.poll();
-            if (match.test(e)) {
-                return e;
-            }
-        }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return null;
-            }
-            Map<String, Object> m = nextMessage(Duration.ofNanos(left), true);
-            if (m == null) {
-                return null;
-            }
-            if (m.containsKey("event")) {
-                QmpEvent e = event(m);
+            while (!events.isEmpty()) {
+                QmpEvent e = events.poll();
                 if (match.test(e)) {
                     return e;
                 }
             }
-        }
-    }
-
-    private Map<String, Object> nextMessage(Duration timeout) throws IOException, InterruptedException {
-        return nextMessage(timeout, false);
-    }
-
-    @SuppressWarnings("unchecked")
-    private Map<String, Object> nextMessage(Duration timeout, boolean nullOnTimeout) throws IOException, InterruptedException {
-        Object o = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        if (o == CLOSED) {
-            inbox.add(CLOSED); // every later read sees the end too
-            throw new IOException("QMP socket " + socket + ": QEMU closed the connection"
-                    + (readError != null ? " (" + readError + ")" : ""));
-        }
-        if (o == null) {
-            if (nullOnTimeout) {
+            if (closed) {
+                throw closedError();
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
                 return null;
             }
-            throw new IOException("QMP socket " + socket + ": no reply within " + timeout.toMillis() + " ms");
+            TimeUnit.NANOSECONDS.timedWait(this, left); // releases this: commands go on meanwhile
         }
-        return (Map<String, Object>) o;
+    }
+
+    /** The next line that is not an event: a command's reply (or the greeting). */
+    private synchronized Map<String, Object> nextReply(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (replies.isEmpty()) {
+            if (closed) {
+                throw closedError();
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new IOException("QMP socket " + socket + ": no reply within " + timeout.toMillis() + " ms");
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return replies.poll();
+    }
+
+    private IOException closedError() {
+        return new IOException("QMP socket " + socket + ": QEMU closed the connection"
+                + (readError != null ? " (" + readError + ")" : ""));
     }
 
     private static QmpEvent event(Map<String, Object> m) {
@@ -178,13 +171,24 @@ public final class QmpClient implements AutoCloseable {
             String line;
             while ((line = r.readLine()) != null) {
                 if (!line.isBlank()) {
-                    inbox.add(JsonObjects.parse(line));
+                    Map<String, Object> m = JsonObjects.parse(line);
+                    synchronized (this) {
+                        if (m.containsKey("event")) {
+                            events.add(event(m));
+                        } else {
+                            replies.add(m);
+                        }
+                        notifyAll();
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
             readError = e.getMessage();
         } finally {
-            inbox.add(CLOSED);
+            synchronized (this) {
+                closed = true;
+                notifyAll();
+            }
         }
     }
 

@@ -6,6 +6,8 @@ import java.util.Objects;
  * Figures of one iteration, each counted by the code path that did the work (invariant 5).
  * {@code reconnects} counts the resumes after a lost connection during the iteration, and
  * {@code pagesResent} the pages sent again because a resume showed the receiver lacked them.
+ * {@code finished} is false for the iteration a failed or interrupted migration was in: its counts
+ * are what it did until then, so the summary's totals, summed over every line, include them.
  * A null count was not measured ({@code --audit off}, or a workload that cannot tell the causes apart).
  * Built by name ({@link #builder()}); a new figure is a component, its builder setter and its JSON key here.
  */
@@ -30,7 +32,8 @@ public record IterationStats(
         long durationMs,
         Double dirtyRate,
         int reconnects,
-        long pagesResent) {
+        long pagesResent,
+        boolean finished) {
 
     public IterationStats {
         Objects.requireNonNull(phase, "phase");
@@ -44,7 +47,7 @@ public record IterationStats(
     public IterationStats withIteration(int number) {
         return new IterationStats(number, phase, pagesDirty, pagesFalseDirty, falseDirtyBeforeRead, falseDirtySilent,
                 pagesSent, pagesSkipped, pagesZero, xbzrleHits, xbzrleMisses, xbzrleOverflows, payloadBytes, oraclePages,
-                ackMismatches, bytesOnWire, ackBytes, durationMs, dirtyRate, reconnects, pagesResent);
+                ackMismatches, bytesOnWire, ackBytes, durationMs, dirtyRate, reconnects, pagesResent, finished);
     }
 
     public Double falseDirtyShare() {
@@ -76,12 +79,13 @@ public record IterationStats(
                 .put("duration_ms", durationMs)
                 .put("dirty_rate", dirtyRate)
                 .put("reconnects", reconnects)
-                .put("pages_resent", pagesResent);
+                .put("pages_resent", pagesResent)
+                .put("finished", finished);
     }
 
     /**
      * Each figure by name, so two counts of one type cannot be swapped unseen. A count not set is
-     * 0; a nullable figure not set is unknown.
+     * 0; a nullable figure not set is unknown; an iteration not said otherwise is finished.
      */
     public static final class Builder {
         private int iteration;
@@ -105,6 +109,7 @@ public record IterationStats(
         private Double dirtyRate;
         private int reconnects;
         private long pagesResent;
+        private boolean finished = true;
 
         private Builder() {
         }
@@ -130,13 +135,14 @@ public record IterationStats(
         public Builder dirtyRate(Double v) { dirtyRate = v; return this; }
         public Builder reconnects(int v) { reconnects = v; return this; }
         public Builder pagesResent(long v) { pagesResent = v; return this; }
+        public Builder finished(boolean v) { finished = v; return this; }
 
         public IterationStats build() {
             // the one positional call: in the order of the components declared above
             return new IterationStats(iteration, phase, pagesDirty, pagesFalseDirty, falseDirtyBeforeRead,
                     falseDirtySilent, pagesSent, pagesSkipped, pagesZero, xbzrleHits, xbzrleMisses, xbzrleOverflows,
                     payloadBytes, oraclePages, ackMismatches, bytesOnWire, ackBytes, durationMs, dirtyRate, reconnects,
-                    pagesResent);
+                    pagesResent, finished);
         }
     }
 }

@@ -18,6 +18,12 @@ public final class Json {
         return this;
     }
 
+    /** Every field of {@code other}, in its order; a key this object has already keeps its place. */
+    public Json putAll(Json other) {
+        fields.putAll(other.fields);
+        return this;
+    }
+
     public Object get(String key) {
         return fields.get(key);
     }

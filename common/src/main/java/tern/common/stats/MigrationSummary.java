@@ -7,9 +7,12 @@ import java.util.List;
  * Null means not measured (reported as unknown, never estimated).
  *
  * <p>Only {@link #of} makes one: the totals are summed from the iterations (so they cannot
- * disagree with them), the rest are facts of the run, given by name ({@link #facts()}). A new
- * total is a component, its JSON key and its sum in {@code of}; a new fact, a component, its key
- * and a setter.
+ * disagree with them), the rest are facts of the run, given by name ({@link #facts()}). The link's
+ * own counts (bytes on the wire, acknowledgement bytes, reconnects) are the run's, as the transport
+ * counted them; what of them fell outside every iteration (the hello and its acceptance, the
+ * completion and the verdict) is reported beside them, so those totals too are the sum of the
+ * iteration lines plus that part. A new total is a component, its JSON key and its sum in
+ * {@code of}; a new fact, a component, its key and a setter.
  */
 public record MigrationSummary(
         String mode,
@@ -39,7 +42,10 @@ public record MigrationSummary(
         Long oracleBytes,
         String rootDigest,
         int reconnects,
-        long pagesResent) {
+        long pagesResent,
+        long bytesOnWireOutsideIterations,
+        long ackBytesOutsideIterations,
+        int reconnectsOutsideIterations) {
 
     /** The run's facts, by name, for {@link #of}. */
     public static Facts facts() {
@@ -47,15 +53,19 @@ public record MigrationSummary(
     }
 
     /**
-     * The summary of {@code iterations} (every iteration that ended, in order) and the run's
-     * {@code facts}. A count an iteration left unknown, or that the run did not measure (pages not
+     * The summary of {@code iterations} (every iteration begun, in order; a failed migration's last
+     * one unfinished) and the run's {@code facts}. A count an iteration left unknown, or that the run did not measure (pages not
      * hashed), is unknown in the total too.
      */
     public static MigrationSummary of(List<IterationStats> iterations, Facts facts) {
         long sent = 0, skipped = 0, zero = 0, hits = 0, mismatches = 0, payload = 0, oracle = 0, resent = 0;
-        long falseDirty = 0;
+        long falseDirty = 0, wire = 0, acks = 0;
+        int reconnects = 0;
         boolean falseDirtyKnown = facts.pagesHashed;
         for (IterationStats s : iterations) {
+            wire += s.bytesOnWire();
+            acks += s.ackBytes();
+            reconnects += s.reconnects();
             sent += s.pagesSent();
             skipped += s.pagesSkipped();
             zero += s.pagesZero();
@@ -75,7 +85,7 @@ public record MigrationSummary(
                 iterations.size(), f.totalMs, f.downtimeMs, f.verifyMs, f.pageSize, f.pagesTotal, sent, skipped,
                 falseDirtyKnown ? falseDirty : null, zero, hits, mismatches, f.resyncPages, f.pagesAlreadyHeld, payload,
                 f.bytesOnWire, f.ackBytes, f.pagesHashed ? oracle * f.pageSize : null, f.rootDigest, f.reconnects,
-                resent);
+                resent, f.bytesOnWire - wire, f.ackBytes - acks, f.reconnects - reconnects);
     }
 
     /** The stats file's keys, in this order (documented; scripts and tests read them). */
@@ -109,7 +119,10 @@ public record MigrationSummary(
                 .put("oracle_bytes", oracleBytes)
                 .put("root_digest", rootDigest)
                 .put("reconnects", reconnects)
-                .put("pages_resent", pagesResent);
+                .put("pages_resent", pagesResent)
+                .put("bytes_on_wire_outside_iterations", bytesOnWireOutsideIterations)
+                .put("ack_bytes_outside_iterations", ackBytesOutsideIterations)
+                .put("reconnects_outside_iterations", reconnectsOutsideIterations);
     }
 
     /**

@@ -12,8 +12,9 @@ import tern.common.cli.VerboseOption;
 import tern.common.units.Converters;
 
 @Command(name = "tern-certs", mixinStandardHelpOptions = true, version = "tern-certs 0.1", sortOptions = false,
-        description = "Creates a throw-away CA and certificates for the receiver and the sender, for trials of"
-                + " mutual TLS. Not for production: the CA's key is written next to what it signed.")
+        description = "Creates a throw-away CA and certificates for the receiver (TLS server authentication) and the"
+                + " sender (TLS client authentication), for trials of mutual TLS. The CA's private key is not written:"
+                + " nothing can sign another certificate with this CA; make a new set instead.")
 public final class CertsMain implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write the PEM files into.")
     Path out;
@@ -42,6 +43,7 @@ public final class CertsMain implements Callable<Integer> {
                 + out.resolve("receiver-key.pem") + " --tls-ca " + out.resolve("ca.pem"));
         System.out.println("sender:   --tls-cert " + out.resolve("sender.pem") + " --tls-key "
                 + out.resolve("sender-key.pem") + " --tls-ca " + out.resolve("ca.pem"));
+        System.out.println("the CA's private key was not written: make a new set for more certificates");
         return 0;
     }
 }

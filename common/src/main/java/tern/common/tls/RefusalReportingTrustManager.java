@@ -52,7 +52,7 @@ final class RefusalReportingTrustManager extends X509ExtendedTrustManager {
         String who = chain == null || chain.length == 0 ? "(no certificate)"
                 : "'" + chain[0].getSubjectX500Principal().getName() + "' issued by '"
                         + chain[0].getIssuerX500Principal().getName() + "'";
-        refused.accept("refused client certificate " + who + ": not signed by --tls-ca (" + e.getMessage() + ")");
+        refused.accept("refused client certificate " + who + ": " + TlsFailures.clientCertificate(e));
         return e;
     }
 

@@ -23,6 +23,7 @@ import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
 import java.util.function.Consumer;
+import tern.common.cli.StartupChecks;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -93,7 +94,7 @@ public record TlsFiles(Path cert, Path key, Path ca) {
     }
 
     static List<X509Certificate> certificates(String option, Path file) {
-        readable(option, file);
+        StartupChecks.readableFile(option, file);
         try (InputStream in = Files.newInputStream(file)) {
             Collection<? extends Certificate> all = CertificateFactory.getInstance("X.509").generateCertificates(in);
             List<X509Certificate> out = new ArrayList<>();
@@ -110,7 +111,7 @@ public record TlsFiles(Path cert, Path key, Path ca) {
     }
 
     static PrivateKey privateKey(String option, Path file) {
-        readable(option, file);
+        StartupChecks.readableFile(option, file);
         String text;
         try {
             text = Files.readString(file, StandardCharsets.US_ASCII);
@@ -172,14 +173,5 @@ public record TlsFiles(Path cert, Path key, Path ca) {
         }
         throw new IllegalArgumentException("--tls-key " + keyFile + " does not belong to --tls-cert " + certFile
                 + " (" + cert.getSubjectX500Principal().getName() + ")");
-    }
-
-    private static void readable(String option, Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(option + " " + file + ": no such file");
-        }
-        if (!Files.isReadable(file)) {
-            throw new IllegalArgumentException(option + " " + file + ": not readable");
-        }
     }
 }

@@ -41,41 +41,79 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * A throw-away CA and the receiver's and sender's certificates for trials: EC P-256 keys written
  * as PKCS#8 PEM (what gRPC's netty accepts), certificates with the hosts as subject alternative
- * names (DNS names and IP addresses), valid for both server and client authentication. Not for
- * production: the CA's key lies next to the certificates it signed.
+ * names (DNS names and IP addresses). Each certificate carries only the usage its side needs: the
+ * receiver's TLS server authentication, the sender's TLS client authentication. The CA's private
+ * key is never written: it lives in this object only, so once the files are written nothing can
+ * sign another certificate with this CA (make a new set instead).
  */
 public final class TrialCertificates {
     private static final Pattern IP = Pattern.compile("[0-9.]+|.*:.*");
     private final SecureRandom random = new SecureRandom();
     private final Duration validity;
+    private KeyPair caKeys;
+    private X500Principal caName;
+    private X509Certificate ca;
+
+    /** The side a certificate is for, and the one extended key usage it gets. */
+    public enum Role {
+        RECEIVER(KeyPurposeId.id_kp_serverAuth), SENDER(KeyPurposeId.id_kp_clientAuth);
+
+        private final KeyPurposeId usage;
+
+        Role(KeyPurposeId usage) {
+            this.usage = usage;
+        }
+
+        String fileName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public TrialCertificates(Duration validity) {
         this.validity = validity;
     }
 
-    /** Writes ca.pem, ca-key.pem, receiver.pem, receiver-key.pem, sender.pem and sender-key.pem into {@code dir}. */
+    /** Writes ca.pem, receiver.pem, receiver-key.pem, sender.pem and sender-key.pem into {@code dir}; not the CA's key. */
     public List<Path> write(Path dir, List<String> hosts) throws IOException, GeneralSecurityException {
         Files.createDirectories(dir);
-        for (String f : List.of("ca.pem", "ca-key.pem", "receiver.pem", "receiver-key.pem", "sender.pem", "sender-key.pem")) {
+        for (String f : List.of("ca.pem", "receiver.pem", "receiver-key.pem", "sender.pem", "sender-key.pem")) {
             if (Files.exists(dir.resolve(f))) {
                 throw new IllegalArgumentException("--out " + dir + " already holds " + f + "; choose an empty directory");
             }
         }
-        Set<String> names = new LinkedHashSet<>(hosts);
-        names.addAll(List.of("localhost", "127.0.0.1", "::1"));
-        KeyPair caKeys = keyPair();
-        X500Principal caName = new X500Principal("CN=Tern trial CA " + Long.toHexString(random.nextLong()));
-        X509Certificate ca = sign(caName, caKeys, caName, caKeys, null, true);
         List<Path> written = new ArrayList<>();
-        written.add(writePem(dir.resolve("ca.pem"), "CERTIFICATE", ca.getEncoded(), false));
-        written.add(writePem(dir.resolve("ca-key.pem"), "PRIVATE KEY", caKeys.getPrivate().getEncoded(), true));
-        for (String role : List.of("receiver", "sender")) {
-            KeyPair keys = keyPair();
-            X509Certificate c = sign(new X500Principal("CN=tern-" + role), keys, caName, caKeys, names, false);
-            written.add(writePem(dir.resolve(role + ".pem"), "CERTIFICATE", c.getEncoded(), false));
-            written.add(writePem(dir.resolve(role + "-key.pem"), "PRIVATE KEY", keys.getPrivate().getEncoded(), true));
+        written.add(writePem(dir.resolve("ca.pem"), "CERTIFICATE", ca().getEncoded(), false));
+        Instant now = Instant.now();
+        for (Role role : Role.values()) {
+            written.addAll(issue(dir, role.fileName(), hosts, role, now.minus(Duration.ofHours(1)), now.plus(validity)));
         }
         return written;
+    }
+
+    /**
+     * A certificate of this CA for {@code role}, valid from {@code notBefore} to {@code notAfter},
+     * written as NAME.pem and NAME-key.pem: what {@link #write} writes, and for tests the ones a
+     * side must refuse (expired, or made for the other side).
+     */
+    public List<Path> issue(Path dir, String name, List<String> hosts, Role role, Instant notBefore, Instant notAfter)
+            throws IOException, GeneralSecurityException {
+        Set<String> names = new LinkedHashSet<>(hosts);
+        names.addAll(List.of("localhost", "127.0.0.1", "::1"));
+        ca();
+        KeyPair keys = keyPair();
+        X509Certificate c = sign(new X500Principal("CN=tern-" + name), keys, caName, caKeys, names, role, notBefore, notAfter);
+        return List.of(writePem(dir.resolve(name + ".pem"), "CERTIFICATE", c.getEncoded(), false),
+                writePem(dir.resolve(name + "-key.pem"), "PRIVATE KEY", keys.getPrivate().getEncoded(), true));
+    }
+
+    private X509Certificate ca() throws GeneralSecurityException, IOException {
+        if (ca == null) {
+            caKeys = keyPair();
+            caName = new X500Principal("CN=Tern trial CA " + Long.toHexString(random.nextLong()));
+            Instant now = Instant.now();
+            ca = sign(caName, caKeys, caName, caKeys, null, null, now.minus(Duration.ofHours(1)), now.plus(validity));
+        }
+        return ca;
     }
 
     private KeyPair keyPair() throws GeneralSecurityException {
@@ -84,23 +122,23 @@ public final class TrialCertificates {
         return g.generateKeyPair();
     }
 
+    /** With {@code role} null: the CA's own certificate. */
     private X509Certificate sign(X500Principal subject, KeyPair subjectKeys, X500Principal issuer, KeyPair issuerKeys,
-                                 Set<String> hosts, boolean isCa) throws GeneralSecurityException, IOException {
-        Instant now = Instant.now();
+                                 Set<String> hosts, Role role, Instant notBefore, Instant notAfter)
+            throws GeneralSecurityException, IOException {
         X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, new BigInteger(64, random).add(BigInteger.ONE),
-                Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(validity)), subject, subjectKeys.getPublic());
+                Date.from(notBefore), Date.from(notAfter), subject, subjectKeys.getPublic());
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
         try {
             b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKeys.getPublic()));
             b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(issuerKeys.getPublic()));
-            if (isCa) {
+            if (role == null) {
                 b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             } else {
                 b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-                b.addExtension(Extension.extendedKeyUsage, false,
-                        new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+                b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(role.usage));
                 List<GeneralName> san = new ArrayList<>();
                 for (String h : hosts) {
                     san.add(isIpLiteral(h) ? new GeneralName(GeneralName.iPAddress, h) : new GeneralName(GeneralName.dNSName, h));

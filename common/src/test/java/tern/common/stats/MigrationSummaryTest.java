@@ -17,7 +17,7 @@ class MigrationSummaryTest {
 
     static MigrationSummary.Facts facts(boolean hashed) {
         return MigrationSummary.facts().mode("digest").digest("sha256").source("test").pageSize(4096).pagesTotal(1000)
-                .pagesHashed(hashed).bytesOnWire(123_456).ackBytes(789).reconnects(3).resyncPages(4).verified(true);
+                .pagesHashed(hashed).bytesOnWire(123_456).ackBytes(789).reconnects(7).resyncPages(4).verified(true);
     }
 
     @Test
@@ -34,10 +34,13 @@ class MigrationSummaryTest {
         assertEquals(its.stream().mapToLong(IterationStats::pagesResent).sum(), s.pagesResent());
         assertEquals(15L, s.pagesFalseDirty());
         assertEquals(its.stream().mapToLong(IterationStats::oraclePages).sum() * 4096, (long) s.oracleBytes());
-        // the run's own facts, not sums: the transport counts framing too, and a resume may fall between iterations
+        // the link's own counts, and what of them fell outside every iteration (hello, completion, verdict)
         assertEquals(123_456, s.bytesOnWire());
+        assertEquals(123_456 - 3 * 999, s.bytesOnWireOutsideIterations());
         assertEquals(789, s.ackBytes());
-        assertEquals(3, s.reconnects());
+        assertEquals(789, s.ackBytesOutsideIterations());
+        assertEquals(7, s.reconnects());
+        assertEquals(7 - (1 + 2 + 3), s.reconnectsOutsideIterations());
         assertEquals(4, s.resyncPages());
     }
 

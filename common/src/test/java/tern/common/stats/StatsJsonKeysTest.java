@@ -20,7 +20,7 @@ class StatsJsonKeysTest {
         assertEquals(List.of("type", "iteration", "phase", "pages_dirty", "pages_false_dirty", "false_dirty_share",
                 "false_dirty_before_read", "false_dirty_silent", "pages_sent", "pages_skipped", "pages_zero",
                 "xbzrle_hits", "xbzrle_misses", "xbzrle_overflows", "payload_bytes", "oracle_pages", "ack_mismatches",
-                "bytes_on_wire", "ack_bytes", "duration_ms", "dirty_rate", "reconnects", "pages_resent"),
+                "bytes_on_wire", "ack_bytes", "duration_ms", "dirty_rate", "reconnects", "pages_resent", "finished"),
                 keys(IterationStats.builder().phase("bulk").build().toJson()));
     }
 
@@ -30,7 +30,8 @@ class StatsJsonKeysTest {
                 "iterations", "total_ms", "downtime_ms", "verify_ms", "page_size", "pages_total", "pages_sent",
                 "pages_skipped", "pages_false_dirty", "pages_zero", "xbzrle_hits", "ack_mismatches", "resync_pages",
                 "pages_already_held", "payload_bytes", "bytes_on_wire", "ack_bytes", "oracle_bytes", "root_digest",
-                "reconnects", "pages_resent"),
+                "reconnects", "pages_resent", "bytes_on_wire_outside_iterations", "ack_bytes_outside_iterations",
+                "reconnects_outside_iterations"),
                 keys(MigrationSummary.of(List.of(), MigrationSummary.facts()).toJson()));
     }
 

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.StartupChecks;
 import tern.common.cli.VerboseOption;
 import tern.common.stats.Json;
 import tern.common.units.ByteSize;
@@ -130,11 +131,14 @@ public final class BenchMain implements Callable<Integer> {
         }
         List<TernConfig> configs = TernConfig.select(ternConfigs);
         processes = new ProcessGroup(TernHome.find(), dir); // each process runs in its run's directory
-        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
-            throw new IllegalArgumentException("--dir " + dir + " is not a writable directory");
+        if (!Files.isDirectory(dir) || !Files.isDirectory(shm)) {
+            throw new IllegalArgumentException((Files.isDirectory(dir) ? "--shm " + shm : "--dir " + dir) + " is not a directory");
         }
-        if (!Files.isDirectory(shm) || !Files.isWritable(shm)) {
-            throw new IllegalArgumentException("--shm " + shm + " is not a writable directory");
+        StartupChecks.writableDirectory("--dir", dir);
+        StartupChecks.writableDirectory("--shm", shm);
+        if (out != null) {
+            // written after the whole run: found unwritable now, not then
+            StartupChecks.writableDirectory("--out", out.toAbsolutePath().getParent());
         }
         double hz = MachineFacts.clockTicks();
         scratch = new Scratch(dir, shm, keepLogs, progress);

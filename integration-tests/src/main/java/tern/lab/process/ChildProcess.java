@@ -84,17 +84,35 @@ public final class ChildProcess implements AutoCloseable {
 
     /** The first stdout line that {@code matches}; fails if stdout ends or {@code timeout} passes first. */
     public String awaitStdoutLine(Predicate<String> matches, Duration timeout) throws IOException, InterruptedException {
-        return await(out, "", matches, timeout);
+        return awaitStdoutLine(0, matches, timeout);
+    }
+
+    /** As {@link #awaitStdoutLine(Predicate, Duration)}, among the lines from index {@code from} on. */
+    public String awaitStdoutLine(int from, Predicate<String> matches, Duration timeout)
+            throws IOException, InterruptedException {
+        return await(out, "", from, matches, timeout);
     }
 
     /** As {@link #awaitStdoutLine}, on stderr. */
     public String awaitStderrLine(Predicate<String> matches, Duration timeout) throws IOException, InterruptedException {
-        return await(err, " on stderr", matches, timeout);
+        return await(err, " on stderr", 0, matches, timeout);
     }
 
-    private String await(Pump p, String where, Predicate<String> matches, Duration timeout)
+    /**
+     * Sends signal {@code name} ("TERM", "INT", "HUP", "STOP", "CONT") to the process, with
+     * kill(1): the JDK signals only TERM and KILL.
+     */
+    public void signal(String name) throws IOException, InterruptedException {
+        Process k = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true).start();
+        String said = new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (k.waitFor() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " (" + this.name + ") failed: " + said);
+        }
+    }
+
+    private String await(Pump p, String where, int from, Predicate<String> matches, Duration timeout)
             throws IOException, InterruptedException {
-        String line = p.await(matches, timeout);
+        String line = p.await(from, matches, timeout);
         if (line == null) {
             throw new IOException(name + " printed no expected line" + where + " within " + timeout.toSeconds() + " s (alive: "
                     + process.isAlive() + ")\n" + outputs());
@@ -235,10 +253,10 @@ public final class ChildProcess implements AutoCloseable {
             }
         }
 
-        /** The first line that {@code p} matches, or null once the stream ended or {@code timeout} passed. */
-        synchronized String await(Predicate<String> p, Duration timeout) throws InterruptedException {
+        /** The first line from index {@code from} that {@code p} matches, or null once the stream ended or {@code timeout} passed. */
+        synchronized String await(int from, Predicate<String> p, Duration timeout) throws InterruptedException {
             long deadline = System.nanoTime() + timeout.toNanos();
-            int seen = 0;
+            int seen = from;
             while (true) {
                 for (; seen < lines.size(); seen++) {
                     if (p.test(lines.get(seen))) {

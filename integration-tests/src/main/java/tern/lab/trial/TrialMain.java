@@ -1,5 +1,6 @@
 package tern.lab.trial;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -10,13 +11,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tern.common.cli.Cli;
+import tern.common.cli.MemoryBudget;
+import tern.common.cli.StartupChecks;
 import tern.common.cli.HostPort;
 import tern.common.cli.VerboseOption;
+import tern.common.page.PageGeometry;
 import tern.common.units.ByteSize;
 import tern.sender.cli.EngineOptions;
 import tern.sender.cli.SwitchoverOptions;
 import tern.sender.cli.WorkloadOptions;
 import tern.sender.engine.EngineConfig;
+import tern.sender.engine.EngineFootprint;
 import tern.sender.workload.Workloads;
 
 /**
@@ -91,10 +96,38 @@ public final class TrialMain implements Callable<Integer> {
                 t.engine().downtimeLimit().toMillis());
     }
 
-    TrialSettings settings() {
+    TrialSettings settings() throws IOException {
         Workloads w = workloadOptions.workloads(workload);
         EngineConfig cfg = engine.config("tern-trial-" + Long.toHexString(System.currentTimeMillis()), w.pageSize()).build();
         String dirName = "trial-" + workload.replaceAll("[^A-Za-z0-9._-]", "_");
-        return new TrialSettings(w, cfg, TrialVariant.parseList(runs), to, out != null ? out : Path.of(dirName), recordTrace);
+        List<TrialVariant> variants = TrialVariant.parseList(runs);
+        Path outDir = out != null ? out : Path.of(dirName);
+        preflight(w, cfg, variants, outDir);
+        return new TrialSettings(w, cfg, variants, to, outDir, recordTrace);
+    }
+
+    /**
+     * Before the first run: the paths the trial writes, and the memory one run allocates (the
+     * workload, the engine's per-page state and XBZRLE cache, the embedded receiver's table) against
+     * what this JVM can give. The runs go one after another, each freeing what it took.
+     */
+    private void preflight(Workloads w, EngineConfig cfg, List<TrialVariant> variants, Path outDir) throws IOException {
+        StartupChecks.writableDirectory("--out", outDir);
+        if (recordTrace != null) {
+            StartupChecks.writableFile("--record-trace", recordTrace);
+        }
+        PageGeometry g = w.geometry();
+        boolean xbzrle = variants.stream().anyMatch(TrialVariant::xbzrle);
+        EngineConfig largest = cfg.toBuilder().audit(true).xbzrle(xbzrle).build();
+        EngineFootprint f = EngineFootprint.of(g, largest, true, false);
+        MemoryBudget budget = MemoryBudget.here().direct(workloadOptions.memoryOption(), g.bytes())
+                .heap("the sender's per-page state for " + g.pageCount() + " pages", f.heapBytes());
+        if (xbzrle) {
+            budget.direct("--xbzrle-cache", f.directBytes());
+        }
+        if (to == null) {
+            budget.heap("the embedded receiver's digest table", g.pageCount() * cfg.digest().length());
+        }
+        budget.check();
     }
 }

@@ -4,14 +4,17 @@ import io.grpc.ServerCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import tern.common.log.Log;
 import tern.common.tls.TlsFiles;
 import tern.common.units.ByteSize;
 import tern.proto.Hello;
 import tern.receiver.qemu.ListeningQemuDestination;
 import tern.receiver.qemu.QemuStreamDestination;
+import tern.receiver.report.ReceiverStats;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.server.ReceiverServer;
 import tern.receiver.session.ReceiverConfig;
+import tern.receiver.session.SessionListener;
 import tern.receiver.stream.StreamDestination;
 
 /**
@@ -38,6 +41,10 @@ final class QemuStreamRun {
         }
         if (m.qemuIncoming != null) {
             throw new IllegalArgumentException("--qemu-stream and --qemu-incoming are two ways of moving a guest; choose one");
+        }
+        if (m.discardResume) {
+            throw new IllegalArgumentException("--discard-resume deletes the resume file next to an --image; --qemu-stream"
+                    + " keeps no resume file (a stream migration is held in memory for --resume-timeout only)");
         }
         if (m.keepServing) {
             throw new IllegalArgumentException("--qemu-stream hands one guest over: it does not go with --keep-serving");
@@ -98,8 +105,14 @@ final class QemuStreamRun {
                 }
             }
         };
+        ReceiverStats figures = main.stats == null ? null : ReceiverStats.create(main.stats);
+        SessionListener listener = figures == null ? progress : SessionListener.both(progress, figures);
         InetSocketAddress bind = new InetSocketAddress(main.listen.getHostString(), main.listen.getPort());
-        try (ReceiverServer server = ReceiverServer.start(bind, null, config, progress, null, credentials, refusals)) {
+        try (figures; ReceiverServer server = ReceiverServer.start(bind, null, config, listener, null, credentials,
+                refusals)) {
+            if (figures != null) {
+                figures.countBytes(server::bytesReceived);
+            }
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port());
             System.out.println(main.qemuStreamTo != null ? "QEMU streams go to the destination QEMU listening at " + main.qemuStreamTo
                     : "QEMU streams go to a destination QEMU started from: " + String.join(" ", main.qemuCommand));
@@ -108,8 +121,11 @@ final class QemuStreamRun {
             }
             System.out.flush();
             MigrationOutcome o = server.awaitOutcome();
+            if (figures != null) {
+                figures.outcome(o);
+            }
             if (!o.verified()) {
-                System.err.println("tern-receiver: migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
+                Log.error("migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
                         + " failed: " + o.reason() + "; no destination QEMU runs");
                 return 1;
             }

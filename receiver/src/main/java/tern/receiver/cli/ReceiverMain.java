@@ -14,8 +14,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tern.common.cli.Cli;
+import tern.common.cli.StartupChecks;
 import tern.common.cli.VerboseOption;
 import tern.common.cli.HostPort;
+import tern.common.log.Log;
 import tern.common.tls.TlsFiles;
 import tern.common.tls.TlsOptions;
 import tern.common.units.ByteSize;
@@ -24,6 +26,7 @@ import tern.common.units.Durations;
 import tern.proto.Hello;
 import tern.proto.Phase;
 import tern.receiver.qemu.QemuDestination;
+import tern.receiver.report.ReceiverStats;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.image.ResumeFile;
 import tern.receiver.server.ReceiverServer;
@@ -33,7 +36,9 @@ import tern.receiver.session.SessionListener;
 
 @Command(name = "tern-receiver", mixinStandardHelpOptions = true, version = "tern-receiver 0.1",
         description = "Receives a Tern migration into a file-backed image and verifies it.",
-        sortOptions = false)
+        sortOptions = false, exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:the migration verified", "1:it failed", "2:bad usage, refused before listening"},
+        footerHeading = "%nSizes%n", footer = ByteSize.RULE + ".")
 public final class ReceiverMain implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = HostPort.Converter.class,
             description = "Address to listen on (port 0 picks a free port; the chosen address is printed).")
@@ -66,6 +71,15 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "Hold a migration whose stream was lost this long for its sender to resume; 0s turns resuming off"
                     + " (default: ${DEFAULT-VALUE}).")
     Duration resumeTimeout;
+
+    @Option(names = "--stats", paramLabel = "PATH",
+            description = "Write JSON lines as migrations go: accepted, one per iteration, resumes, the verdict.")
+    Path stats;
+
+    @Option(names = "--discard-resume",
+            description = "Delete the resume file next to --image (IMAGE.tern-resume) before listening: its migration,"
+                    + " whose sender is gone, is given up, and the next migration replaces the image.")
+    boolean discardResume;
 
     @Mixin
     TlsOptions tls;
@@ -136,18 +150,23 @@ public final class ReceiverMain implements Callable<Integer> {
         } else if (image == null) {
             throw new IllegalArgumentException("--image is required (or --qemu-stream, which writes no image)");
         }
+        StartupChecks.resolvable("--listen", listen.getHostString());
         TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
-        Consumer<String> refusals = refused -> {
-            System.err.println("tern-receiver: " + refused);
-            System.err.flush();
-        };
+        Consumer<String> refusals = Log::error;
         ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
                 : tlsFiles.serverCredentials(refusals);
         if (qemuStream) {
             return new QemuStreamRun(this).run(tlsFiles, credentials, refusals);
         }
         boolean resumable = Files.exists(ResumeFile.pathFor(image));
-        if (!resumable && !overwrite && Files.exists(image) && Files.size(image) > 0) {
+        boolean discarded = resumable && discardResume;
+        if (discarded) {
+            ResumeFile.delete(image);
+            resumable = false;
+            System.out.println("discarded " + ResumeFile.pathFor(image) + ": its migration will not be resumed, and the"
+                    + " next migration replaces " + image);
+        }
+        if (!resumable && !overwrite && !discarded && Files.exists(image) && Files.size(image) > 0) {
             throw new IllegalArgumentException("image " + image + " exists (" + Files.size(image)
                     + " bytes); pass --overwrite to replace it");
         }
@@ -169,7 +188,7 @@ public final class ReceiverMain implements Callable<Integer> {
                         System.out.println("destination QEMU started on " + image);
                     } catch (IOException e) {
                         // listen() tries again and, failing, refuses the verdict with the reason
-                        System.err.println("tern-receiver: cannot start the destination QEMU yet: " + e.getMessage());
+                        Log.error("cannot start the destination QEMU yet: " + e.getMessage());
                     }
                 }
             }
@@ -192,18 +211,30 @@ public final class ReceiverMain implements Callable<Integer> {
                 }
             }
         };
+        ReceiverStats figures = stats == null ? null : ReceiverStats.create(stats);
+        SessionListener listener = figures == null ? progress : SessionListener.both(progress, figures);
         MigrationSession restored = null;
         if (resumable) {
             long t0 = System.nanoTime();
-            restored = MigrationSession.restore(image, config, progress);
+            try {
+                restored = MigrationSession.restore(image, config, listener);
+            } catch (IOException e) {
+                throw new IOException("resume file " + ResumeFile.pathFor(image) + ": " + e.getMessage()
+                        + "; start with --discard-resume to give its migration up", e);
+            }
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("image " + image + " holds migration " + restored.migrationId() + ": "
                     + (restored.restoredDistrust() == null ? "sealed table trusted"
                     : "table rebuilt from the image bytes in " + ms + " ms, because " + restored.restoredDistrust())
-                    + "; awaiting its sender's resume for " + Durations.format(resumeTimeout));
+                    + "; awaiting its sender's resume for " + Durations.format(resumeTimeout)
+                    + " (if its sender is gone for good, restart with --discard-resume)");
         }
         InetSocketAddress bind = new InetSocketAddress(listen.getHostString(), listen.getPort());
-        try (qemu; ReceiverServer server = ReceiverServer.start(bind, image, config, progress, restored, credentials, refusals)) {
+        try (qemu; figures; ReceiverServer server = ReceiverServer.start(bind, image, config, listener, restored, credentials,
+                refusals)) {
+            if (figures != null) {
+                figures.countBytes(server::bytesReceived);
+            }
             System.out.println("listening on " + server.address().getAddress().getHostAddress() + ":" + server.port()
                     + ", image " + image);
             if (tlsFiles != null) {
@@ -212,11 +243,14 @@ public final class ReceiverMain implements Callable<Integer> {
             System.out.flush();
             while (true) {
                 MigrationOutcome o = server.awaitOutcome();
+                if (figures != null) {
+                    figures.outcome(o);
+                }
                 if (o.verified()) {
                     System.out.println("verified: migration " + o.migrationId() + ", " + o.pagesStored()
                             + " pages stored in " + o.batches() + " batches, root " + o.rootDigest());
                 } else {
-                    System.err.println("tern-receiver: migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
+                    Log.error("migration " + (o.migrationId() == null ? "(before hello)" : o.migrationId())
                             + " failed: " + o.reason());
                 }
                 System.out.flush();

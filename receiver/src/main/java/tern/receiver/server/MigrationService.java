@@ -13,16 +13,19 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import tern.common.text.PeerText;
 import tern.common.units.Durations;
 import tern.common.wire.ProtoWire;
 import tern.common.wire.WireMarshaller;
 import tern.common.wire.WireMessage;
 import tern.common.wire.ZeroCopyParser;
+import tern.proto.Cancel;
 import tern.proto.DigestTableChunk;
 import tern.proto.Hello;
 import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
+import tern.receiver.image.ResumeFile;
 import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ProtocolException;
 import tern.receiver.session.ReceiverConfig;
@@ -45,8 +48,8 @@ import tern.receiver.session.SessionListener;
  * the digest table in chunks, as fast as its transport takes them (a chunk is written only while
  * the outbound side is ready, so about one chunk at most is queued on this side). A stream without
  * the token, or with another, is refused and the held migration is left as it was. A sender that
- * half-closes before completion has given up: its migration ends for good, as after any refused
- * message.
+ * half-closes before completion, or sends a Cancel, has given up: its migration ends for good, as
+ * after any refused message.
  *
  * <p>Every stream's callbacks and the held migration are guarded by one lock: at most one stream
  * does work at a time anyway, and one lock cannot deadlock a stream handing over to another.
@@ -133,6 +136,14 @@ final class MigrationService {
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** Called with the lock held: how long a migration whose stream is gone is held, and how to drop it. */
+    private String awaiting(Held h) {
+        long left = h.expiry == null ? 0 : Math.max(0, h.expiry.getDelay(TimeUnit.SECONDS) + 1);
+        return "; its stream is gone and it is held for a resume for another " + Durations.format(Duration.ofSeconds(left))
+                + " (resume file " + ResumeFile.pathFor(imagePath) + "): if its sender is gone for good, restart"
+                + " tern-receiver with --discard-resume";
+    }
+
     /** Called with the lock held: the migration is over, verified or failed for good. */
     private void end(Held h, MigrationOutcome outcome, boolean forget) {
         if (h.expiry != null) {
@@ -203,6 +214,10 @@ final class MigrationService {
                     if (undecodable != null) {
                         throw ProtocolException.invalid("message: undecodable protobuf: " + undecodable);
                     }
+                    if (msg.hasCancel()) {
+                        cancel(msg.getCancel());
+                        return;
+                    }
                     reply = attached == null ? first(msg) : attached.session.handle(msg);
                 } catch (ProtocolException e) {
                     refuse(e.getMessage(), e.toStatus());
@@ -262,7 +277,8 @@ final class MigrationService {
                 // accepting one creates the image afresh, over the held migration's.
                 if (held != null) {
                     throw ProtocolException.precondition("hello: a migration is already in progress on this receiver ("
-                            + held.session.migrationId() + "); only a stream presenting its resume_token may continue it");
+                            + held.session.migrationId() + "); only a stream presenting its resume_token may continue it"
+                            + (held.owner == null ? awaiting(held) : ""));
                 }
                 WireMessage accept;
                 try {
@@ -299,6 +315,36 @@ final class MigrationService {
             tableNext = held.session.resendsTable() ? 0 : -1;
             listener.resumed(held.session.migrationId(), held.session.resumeState().resumes());
             return accept;
+        }
+
+        /**
+         * The sender gave the migration up: it ends at once, for good (resume file deleted), and the
+         * stream closes OK, which the sender takes as the confirmation. As a stream's first message
+         * the Cancel names the held migration by its token, like a resuming hello.
+         */
+        private void cancel(Cancel c) throws ProtocolException {
+            Held h = attached;
+            if (h == null) {
+                if (held == null) {
+                    // a late cancel (its migration ended already): nothing to end, and no outcome to report
+                    ended = true;
+                    out.onError(Status.FAILED_PRECONDITION.withDescription("cancel: this receiver holds no migration"
+                            + " to cancel").asRuntimeException());
+                    return;
+                }
+                if (!held.session.tokenMatches(c.getResumeToken())) {
+                    throw ProtocolException.denied("cancel.resume_token: not the token of migration "
+                            + held.session.migrationId() + "; refused");
+                }
+                h = held;
+                if (h.owner != null) {
+                    h.owner.replaced();
+                }
+            }
+            ended = true;
+            end(h, MigrationOutcome.failed("cancelled by the sender: " + PeerText.printable(c.getReason(), 256), h.session),
+                    true);
+            out.onCompleted();
         }
 
         /** Sends table chunks while the transport takes them; onReady continues. Then the stream's next message. */

@@ -14,6 +14,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import tern.common.net.SocketErrors;
 import tern.receiver.session.MigrationSession;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
@@ -23,10 +24,12 @@ public final class ReceiverServer implements AutoCloseable {
     private final Server server;
     private final EventLoopGroup[] loops;
     private final BlockingQueue<MigrationOutcome> outcomes = new LinkedBlockingQueue<>();
+    private final InboundMeter meter;
     private MigrationService service;
 
-    private ReceiverServer(Server server, EventLoopGroup... loops) {
+    private ReceiverServer(Server server, InboundMeter meter, EventLoopGroup... loops) {
         this.server = server;
+        this.meter = meter;
         this.loops = loops;
     }
 
@@ -60,7 +63,9 @@ public final class ReceiverServer implements AutoCloseable {
                                        Consumer<String> refused) throws IOException {
         ReceiverServer[] self = new ReceiverServer[1];
         MigrationService service = new MigrationService(image, config, listener, o -> self[0].outcomes.add(o), restored);
+        InboundMeter meter = new InboundMeter();
         NettyServerBuilder b = serverFor(listen, config, credentials)
+                .addStreamTracerFactory(meter)
                 .addService(service.definition());
         EventLoopGroup[] loops = {};
         if (credentials instanceof TlsServerCredentials) {
@@ -69,9 +74,15 @@ public final class ReceiverServer implements AutoCloseable {
             b.channelFactory(() -> new HandshakeWatch(refused)).bossEventLoopGroup(loops[0]).workerEventLoopGroup(loops[1]);
         }
         Server server = b.build();
-        self[0] = new ReceiverServer(server, loops);
+        self[0] = new ReceiverServer(server, meter, loops);
         self[0].service = service;
-        server.start();
+        try {
+            server.start();
+        } catch (IOException e) {
+            String why = SocketErrors.reason(e);
+            throw new IOException("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
+                    + (why != null ? why : e.getMessage()), e);
+        }
         return self[0];
     }
 
@@ -89,6 +100,11 @@ public final class ReceiverServer implements AutoCloseable {
 
     public int port() {
         return address().getPort();
+    }
+
+    /** Bytes read from senders so far, on every stream ({@link InboundMeter}); any thread. */
+    public long bytesReceived() {
+        return meter.inbound();
     }
 
     /** Blocks until the next migration ends, however it ends. */

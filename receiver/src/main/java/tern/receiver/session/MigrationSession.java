@@ -62,6 +62,7 @@ public final class MigrationSession {
     /** A relayed QEMU stream's migration (hello.qemu_stream); null for a page migration. */
     private StreamSession stream;
     private final AckMessage ack = new AckMessage();
+    private final IterationTally tally = new IterationTally();
 
     public MigrationSession(Path imagePath, ReceiverConfig config, SessionListener listener) {
         this.imagePath = imagePath;
@@ -122,11 +123,16 @@ public final class MigrationSession {
         return stream == null;
     }
 
+    /** The migration id of {@code h} as the receiver names it everywhere: at most 128 characters. */
+    public static String idOf(Hello h) {
+        return h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+    }
+
     private Accept onHello(Hello h) throws ProtocolException {
         if (state != State.AWAIT_HELLO) {
             throw ProtocolException.invalid("hello: a second hello on the same stream");
         }
-        migrationId = h.getMigrationId().length() <= 128 ? h.getMigrationId() : h.getMigrationId().substring(0, 128) + "...";
+        migrationId = idOf(h);
         if (h.hasQemuStream() || config.streams() != null) {
             return onStreamHello(h);
         }
@@ -312,6 +318,10 @@ public final class MigrationSession {
         }
         iteration = m.getIteration();
         lastMarked = iteration;
+        if (!tally.isOpen(iteration)) { // a resumed stream announces the iteration in progress again
+            endIteration();
+            tally.begin(iteration, m.getPhase(), pagesStored(), pagesAlreadyHeld(), batches);
+        }
         listener.iteration(m.getIteration(), m.getPhase());
     }
 
@@ -324,6 +334,7 @@ public final class MigrationSession {
         if (c.getRootDigest().size() != 32) {
             throw ProtocolException.invalid("complete.root_digest: " + c.getRootDigest().size() + " bytes, expected 32");
         }
+        endIteration();
         // Ordering (docs/design.md): every digest is recomputed from the image bytes before the
         // roots are compared (invariant 1)
         TargetImage.Verification v = image.verify(MAX_RESYNC_PAGES);
@@ -383,6 +394,14 @@ public final class MigrationSession {
     private void requirePages(String what) throws ProtocolException {
         if (stream != null) {
             throw ProtocolException.invalid(what + ": migration " + migrationId + " relays a QEMU stream (stream_chunk)");
+        }
+    }
+
+    /** The iteration in progress ended (the next one's mark, or the completion): its figures to the listener. */
+    private void endIteration() {
+        ReceivedIteration r = tally.end(migrationId, pagesStored(), pagesAlreadyHeld(), batches);
+        if (r != null) {
+            listener.iterationEnded(r);
         }
     }
 

@@ -12,6 +12,10 @@ public interface SessionListener {
     default void iteration(int iteration, Phase phase) {
     }
 
+    /** An iteration ended: its mark's successor arrived, or the completion. */
+    default void iterationEnded(ReceivedIteration figures) {
+    }
+
     default void drift(long pages) {
     }
 
@@ -40,4 +44,57 @@ public interface SessionListener {
 
     SessionListener NONE = new SessionListener() {
     };
+
+    /** Both listeners, {@code first} first, for every event: a method added above is added here too. */
+    static SessionListener both(SessionListener first, SessionListener second) {
+        return new SessionListener() {
+            @Override
+            public void started(Hello hello) {
+                first.started(hello);
+                second.started(hello);
+            }
+
+            @Override
+            public void iteration(int iteration, Phase phase) {
+                first.iteration(iteration, phase);
+                second.iteration(iteration, phase);
+            }
+
+            @Override
+            public void iterationEnded(ReceivedIteration figures) {
+                first.iterationEnded(figures);
+                second.iterationEnded(figures);
+            }
+
+            @Override
+            public void drift(long pages) {
+                first.drift(pages);
+                second.drift(pages);
+            }
+
+            @Override
+            public void suspended(String migrationId, String why, Duration timeout) {
+                first.suspended(migrationId, why, timeout);
+                second.suspended(migrationId, why, timeout);
+            }
+
+            @Override
+            public void resumed(String migrationId, int resumes) {
+                first.resumed(migrationId, resumes);
+                second.resumed(migrationId, resumes);
+            }
+
+            @Override
+            public void verified() throws Exception {
+                first.verified();
+                second.verified();
+            }
+
+            @Override
+            public void handedOver(long pid, Long resumedEpochMicros) {
+                first.handedOver(pid, resumedEpochMicros);
+                second.handedOver(pid, resumedEpochMicros);
+            }
+        };
+    }
 }

@@ -2,7 +2,7 @@ package tern.sender.cli;
 
 import java.time.Duration;
 import picocli.CommandLine.Option;
-import tern.common.units.ByteSize;
+import tern.common.units.ByteRate;
 import tern.common.units.Converters;
 
 /**
@@ -10,9 +10,9 @@ import tern.common.units.Converters;
  * may take. The same two options in tern-sender, tern-trial and tern-qemu-trial.
  */
 public final class SwitchoverOptions {
-    @Option(names = "--bandwidth", paramLabel = "SIZE/s",
-            description = "Cap on wire bytes per second, e.g. 32MiB; 0 for none (default: ${DEFAULT-VALUE}).")
-    String bandwidth;
+    @Option(names = "--bandwidth", paramLabel = "SIZE/s", converter = Converters.Rate.class,
+            description = "Cap on wire bytes per second, e.g. 32MiB or 100MB/s; 0 for none (default: ${DEFAULT-VALUE}).")
+    ByteRate bandwidth;
 
     @Option(names = "--downtime-limit", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "300ms",
             description = "Switch over when what remains can be sent within this (default: ${DEFAULT-VALUE}).")
@@ -25,12 +25,12 @@ public final class SwitchoverOptions {
 
     /** With another default cap, such as the seed's 32MiB of the trials (shown as the default in --help). */
     public SwitchoverOptions(String defaultBandwidth) {
-        this.bandwidth = defaultBandwidth;
+        this.bandwidth = ByteRate.parse(defaultBandwidth);
     }
 
     /** 0 for no cap. */
     public long bandwidthBytesPerSecond() {
-        return bandwidth.equals("0") ? 0 : ByteSize.parse(bandwidth.replaceAll("(?i)/s$", ""));
+        return bandwidth.bytesPerSecond();
     }
 
     public Duration downtimeLimit() {

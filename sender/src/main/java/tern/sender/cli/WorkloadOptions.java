@@ -49,6 +49,11 @@ public final class WorkloadOptions {
         return (int) pageSize;
     }
 
+    /** What names the workload's memory in a usage error: --memory, or the default it took. */
+    public String memoryOption() {
+        return memory != null ? "--memory" : "the workload's memory (its default; --memory sets it)";
+    }
+
     /** What --workload {@code name} opens, with these settings. */
     public Workloads workloads(String name) {
         return new Workloads(name, memory, pageSize(), Pacing.parse(pacing), dirtyRate, silentFraction, zeroFraction, seed,

@@ -129,7 +129,7 @@ final class Completion {
     private void resyncPass(long pagesDirty) throws MigrationFailure, InterruptedException {
         loop.beginIteration(Phase.RESYNC, pagesDirty, null);
         settle();
-        loop.endIteration();
+        loop.endIteration(true);
     }
 
     /** SHA-256 over the digests of the source's pages as they are now (paused). */

@@ -15,6 +15,10 @@ public interface EngineListener {
     default void iterationDone(IterationStats stats) {
     }
 
+    /** The stop-and-copy is done: the source's root goes to the receiver, which verifies the image. */
+    default void completing() {
+    }
+
     default void message(String line) {
     }
 

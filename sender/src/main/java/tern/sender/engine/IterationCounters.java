@@ -7,7 +7,7 @@ import tern.proto.Phase;
  * The counts of the iteration in progress, one instance per iteration; each is bumped by the
  * code path that did the work. Bytes on the wire, acknowledgement bytes and reconnects are the
  * link's own counts, taken as their growth over the iteration. A new figure is a field here and
- * its line in {@link #finish}, plus its component in {@link IterationStats}.
+ * its line in {@link #stats}, plus its component in {@link IterationStats}.
  */
 final class IterationCounters {
     final int iteration;
@@ -32,6 +32,7 @@ final class IterationCounters {
     private final long wireStart;
     private final long ackStart;
     private final int reconnectsStart;
+    private boolean ended;
 
     IterationCounters(int iteration, Phase phase, long pagesDirty, Double dirtyRate, ResumingLink link) {
         this.iteration = iteration;
@@ -59,11 +60,24 @@ final class IterationCounters {
         return link.meter().outbound() - wireStart;
     }
 
+    /** The iteration's figures, and it is over: ended by its pass ({@code finished}) or by a failure. */
+    IterationStats finish(boolean hashed, boolean causes, boolean finished) {
+        ended = true;
+        return stats(hashed, causes, finished);
+    }
+
+    /** Whether {@link #finish} was called. */
+    boolean ended() {
+        return ended;
+    }
+
     /**
+     * The figures so far.
+     *
      * @param hashed  false dirty pages were counted (digest mode, or --audit on)
      * @param causes  the workload tells the two causes apart
      */
-    IterationStats finish(boolean hashed, boolean causes) {
+    IterationStats stats(boolean hashed, boolean causes, boolean finished) {
         return IterationStats.builder()
                 .iteration(iteration)
                 .phase(phase)
@@ -86,6 +100,7 @@ final class IterationCounters {
                 .dirtyRate(dirtyRate)
                 .reconnects(link.reconnects() - reconnectsStart)
                 .pagesResent(resent)
+                .finished(finished)
                 .build();
     }
 

@@ -36,7 +36,7 @@ import tern.sender.transport.MigrationChannel;
  * derived from the iterations). Each ordering rule is commented where it is enforced; the list is
  * in docs/design.md, "Ordering rules".
  */
-public final class PrecopyLoop {
+public final class PrecopyLoop implements Stoppable {
     private final MemorySource source;
     private final EngineConfig cfg;
     private final EngineListener listener;
@@ -53,6 +53,9 @@ public final class PrecopyLoop {
     private final XbzrleCodec codec;
     private final PageBatchEncoder encoder;
     private final BandwidthLimiter limiter;
+    private final EngineProgress progress;
+    private long startNanos;
+    private final SourceControl control;
     private AckWindow window; // sized by the receiver's accept
     private Completion completion;
     private IterationCounters it;
@@ -70,11 +73,21 @@ public final class PrecopyLoop {
      */
     public PrecopyLoop(MemorySource source, EngineConfig cfg, MigrationChannel channel, EngineListener listener,
                        Duration resumeTimeout) {
+        this(source, cfg, channel, listener, resumeTimeout, new SourceControl(source, cfg.afterSuccess(), false, listener));
+    }
+
+    /**
+     * @param control the source's pause and its end, shared with whoever else may settle it (the
+     *                sender's shutdown hook, a hand-off after the verdict)
+     */
+    public PrecopyLoop(MemorySource source, EngineConfig cfg, MigrationChannel channel, EngineListener listener,
+                       Duration resumeTimeout, SourceControl control) {
         boolean resumes = resumeTimeout != null && !resumeTimeout.isZero();
         PageGeometry g = source.geometry();
         this.source = source;
         this.cfg = cfg;
         this.listener = listener;
+        this.control = control;
         this.pages = g.pages();
         this.pageSize = g.pageSize();
         this.log = source.dirtyLog();
@@ -99,6 +112,13 @@ public final class PrecopyLoop {
                     window.forgetAll();
                     encoder.reset();
                 }, listener);
+        this.progress = new EngineProgress(pageSize, pages, cfg.mode() == Mode.DIGEST,
+                () -> link.meter().outbound(), this::facts);
+    }
+
+    /** What this loop publishes as it runs, for other threads (progress, an interrupted run's summary). */
+    public EngineProgress progress() {
+        return progress;
     }
 
     private boolean hashes() {
@@ -108,7 +128,7 @@ public final class PrecopyLoop {
     /** Runs the migration to a verdict. On any failure the source is left running. */
     public MigrationResult run() throws MigrationFailure {
         long start = System.nanoTime();
-        SourceControl control = new SourceControl(source, cfg.afterSuccess(), listener);
+        startNanos = start;
         try {
             open();
             if (log != null) {
@@ -126,11 +146,11 @@ public final class PrecopyLoop {
                 beginIteration(next, pagesDirty, dirtyRate);
                 if (phase == Phase.STOP_AND_COPY) {
                     downtimeNanos = completion.stopAndCopy(pausedAt);
-                    endIteration();
+                    endIteration(true);
                     break;
                 }
                 pass(false);
-                IterationStats done = endIteration();
+                IterationStats done = endIteration(true);
                 fetch();
                 long now = System.nanoTime();
                 pagesDirty = state.bitmap.cardinality();
@@ -149,32 +169,62 @@ public final class PrecopyLoop {
                 listener.message(converged ? "converged: pausing the source for stop-and-copy"
                         : "not converged after " + done.iteration() + " iterations: forcing stop-and-copy");
                 pausedAt = System.nanoTime();
+                progress.status(EngineProgress.Status.DEVICE);
                 control.pause();
                 fetch(); // ordering rule (docs/design.md): the final sync, after the pause, holds every store up to it
                 pagesDirty = state.bitmap.cardinality();
                 next = Phase.STOP_AND_COPY;
             }
+            listener.completing();
             long verifyStart = System.nanoTime();
             Verdict verdict = completion.complete();
             long verifyNanos = System.nanoTime() - verifyStart;
+            // The receiver verified the image: from here the migration succeeded, whatever becomes
+            // of the link (finish never fails), and the source is settled as --after-success says.
             link.finish();
             control.succeeded();
-            return new MigrationResult(List.copyOf(iterations), MigrationSummary.of(iterations, facts(start)
+            progress.status(EngineProgress.Status.COMPLETED);
+            return new MigrationResult(List.copyOf(iterations), MigrationSummary.of(iterations, facts()
                     .verified(true).converged(converged).downtimeMs(downtimeNanos / 1_000_000)
                     .verifyMs(verifyNanos / 1_000_000).rootDigest(RootDigest.hex(verdict.getRootDigest().toByteArray()))
                     .pagesAlreadyHeld(verdict.getPagesAlreadyHeld())));
-        } catch (Exception e) {
-            // Whatever failed (the receiver, the stream, the source's pause), the workload goes on.
+        } catch (Exception | Error e) {
+            // Whatever failed (the receiver, the stream, the source's pause, an error of the JVM's),
+            // the workload goes on, and the receiver is told the migration is over: the source
+            // first, so that its downtime does not wait on the receiver.
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            link.abort(why);
             control.failed();
+            link.abort(why);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            MigrationFailure f = e instanceof MigrationFailure mf ? mf : new MigrationFailure(why, e);
-            MigrationSummary partial = MigrationSummary.of(iterations, facts(start).error(f.getMessage()));
+            MigrationFailure f = e instanceof MigrationFailure mf ? mf
+                    : new MigrationFailure(e instanceof Error ? "internal error: " + e : why, e);
+            if (it != null && !it.ended()) {
+                // the iteration the failure cut short counts too: the totals are the sums of every line
+                endIteration(false);
+            }
+            progress.status(e instanceof InterruptedException ? EngineProgress.Status.CANCELLED
+                    : EngineProgress.Status.FAILED);
+            MigrationSummary partial = MigrationSummary.of(iterations, facts().error(f.getMessage()));
             throw f.withPartial(new MigrationResult(List.copyOf(iterations), partial));
         }
+    }
+
+    /** Stops the migration from another thread (the sender's shutdown hook). */
+    @Override
+    public void abandon(String reason) {
+        link.abandon(reason);
+    }
+
+    @Override
+    public boolean cancel(String reason, Duration confirm) throws InterruptedException {
+        return link.cancel(reason, confirm);
+    }
+
+    @Override
+    public boolean accepted() {
+        return link.accepted();
     }
 
     private void open() throws MigrationFailure, InterruptedException {
@@ -191,13 +241,18 @@ public final class PrecopyLoop {
         // Ordering rule (docs/design.md): counters before the mark, so a resume while it goes out is this iteration's.
         it = new IterationCounters(iteration, p, pagesDirty, dirtyRate, link);
         link.announce(iteration, p);
+        progress.publish(it.stats(hashes(), causes != null, false));
         listener.beforePass(iteration, IterationCounters.phaseName(p));
     }
 
-    IterationStats endIteration() {
-        IterationStats s = it.finish(hashes(), causes != null);
+    /** Ends the open iteration: by its pass ({@code finished}), or cut short by a failure. */
+    IterationStats endIteration(boolean finished) {
+        IterationStats s = it.finish(hashes(), causes != null, finished);
         iterations.add(s);
+        // Ordering rule (docs/design.md): the stats line first, then the iteration published as
+        // ended, so a summary written on an interrupt meanwhile counts it once (StatsFile.interrupted)
         listener.iterationDone(s);
+        progress.ended(s);
         return s;
     }
 
@@ -326,6 +381,7 @@ public final class PrecopyLoop {
         }
         encoder.reset();
         listener.batchSent(iteration, it.sent, it.skipped, it.pagesDirty, it.wireBytes());
+        progress.publish(it.stats(hashes(), causes != null, false));
         it.ackMismatches += window.settleArrived(link);
     }
 
@@ -353,9 +409,7 @@ public final class PrecopyLoop {
      * skip share; counting false dirty pages as remaining would stop it from ever converging.
      */
     Decision decide(long pagesDirty, IterationStats last, long elapsedNanos) {
-        double skipShare = cfg.mode() == Mode.DIGEST && last.pagesDirty() > 0
-                ? (double) last.pagesSkipped() / last.pagesDirty() : 0;
-        double remaining = pagesDirty * (double) pageSize * (1 - skipShare);
+        double remaining = expectedBytes(pagesDirty, pageSize, last, cfg.mode() == Mode.DIGEST);
         double bandwidth = bandwidthOf(last);
         if (remaining <= bandwidth * (cfg.downtimeLimit().toNanos() / 1e9)) {
             return Decision.CONVERGED;
@@ -367,15 +421,29 @@ public final class PrecopyLoop {
         return Decision.CONTINUE;
     }
 
-    private static double bandwidthOf(IterationStats s) {
+    /**
+     * What sending {@code pagesDirty} pages is expected to put on the wire: in digest mode, less the
+     * share {@code last} skipped (counting false dirty pages as remaining would stop it from ever converging).
+     */
+    static double expectedBytes(long pagesDirty, int pageSize, IterationStats last, boolean skips) {
+        double skipShare = skips && last.pagesDirty() > 0 ? (double) last.pagesSkipped() / last.pagesDirty() : 0;
+        return pagesDirty * (double) pageSize * (1 - skipShare);
+    }
+
+    /** Wire bytes per second that {@code s} measured. */
+    static double bandwidthOf(IterationStats s) {
         return s.bytesOnWire() / Math.max(1e-3, s.durationMs() / 1e3);
     }
 
-    /** The run's own facts for its summary; the totals are derived from the iterations. */
-    private MigrationSummary.Facts facts(long start) {
+    /**
+     * The run's own facts for its summary; the totals are derived from the iterations. Also read
+     * by other threads through {@link EngineProgress#facts}: only the link's counters (atomic) and
+     * fields set before the run change meanwhile.
+     */
+    private MigrationSummary.Facts facts() {
         return MigrationSummary.facts().mode(cfg.mode().cliName()).digest(cfg.digest().cliName()).xbzrle(cfg.xbzrle())
                 .source(source.describe()).pageSize(pageSize).pagesTotal(pages).pagesHashed(hashes())
-                .totalMs((System.nanoTime() - start) / 1_000_000).bytesOnWire(link.meter().outbound())
+                .totalMs((System.nanoTime() - startNanos) / 1_000_000).bytesOnWire(link.meter().outbound())
                 .ackBytes(link.meter().inbound()).reconnects(link.reconnects())
                 .resyncPages(completion == null ? 0 : completion.resyncPages());
     }

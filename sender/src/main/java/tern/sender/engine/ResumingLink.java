@@ -70,7 +70,8 @@ public final class ResumingLink implements AckWindow.Replies {
     private final Reattach reattach;
     private final EngineListener listener;
     private Hello hello;
-    private ByteString token;
+    /** From the first Accept; read by a cancel from another thread. */
+    private volatile ByteString token;
     private SenderMessage mark;
     private int reconnects;
 
@@ -123,12 +124,26 @@ public final class ResumingLink implements AckWindow.Replies {
     public Accept open(Hello hello, ImageState expected) throws MigrationFailure, InterruptedException {
         this.hello = hello;
         ReceiverMessage reply;
-        try {
-            channel.open();
-            channel.send(SenderMessage.newBuilder().setHello(hello).build());
-            reply = channel.take();
-        } catch (ChannelException e) {
-            throw new MigrationFailure(e.getMessage(), e);
+        StringBuilder unreachable = new StringBuilder();
+        for (int tried = 1; ; tried++) {
+            try {
+                channel.open();
+                channel.send(SenderMessage.newBuilder().setHello(hello).build());
+                reply = channel.take();
+                break;
+            } catch (ChannelException e) {
+                // The first address that answers decides (it accepts or refuses); one that cannot be
+                // reached is passed over for the next --to lists.
+                if (!e.resumable() || tried == channel.addressCount()) {
+                    throw new MigrationFailure(unreachable + e.getMessage(), e);
+                }
+                unreachable.append(e.getMessage()).append("; ");
+                try {
+                    channel.reconnect(true);
+                } catch (ChannelException abandoned) {
+                    throw new MigrationFailure(abandoned.getMessage(), abandoned);
+                }
+            }
         }
         if (!reply.hasAccept()) {
             throw new MigrationFailure("receiver answered hello with " + reply.getKindCase() + " instead of accept");
@@ -217,9 +232,24 @@ public final class ResumingLink implements AckWindow.Replies {
         channel.finish();
     }
 
-    /** Gives up: the receiver ends the migration rather than hold it for a resume. */
+    /** Gives up: the receiver is told (a Cancel) and ends the migration rather than hold it for a resume. */
     public void abort(String why) {
-        channel.abort(why);
+        channel.abort(why, token);
+    }
+
+    /** Whether the receiver accepted the migration (there is a token to present). */
+    public boolean accepted() {
+        return token != null;
+    }
+
+    /** Gives up from another thread: every later step fails; nothing is sent yet ({@link #cancel}). */
+    public void abandon(String why) {
+        channel.abandon(why);
+    }
+
+    /** Tells the receiver the migration is over, and waits up to {@code confirm} for it to say so. Any thread. */
+    public boolean cancel(String why, Duration confirm) throws InterruptedException {
+        return channel.cancel(why, token, confirm);
     }
 
     /**
@@ -237,33 +267,42 @@ public final class ResumingLink implements AckWindow.Replies {
         long deadline = start + resumeTimeout.toNanos();
         long backoffMs = 50;
         String last = cause.getMessage();
+        int addresses = channel.addressCount();
+        int refusedInARow = 0;
         for (int attempt = 1; ; attempt++) {
             try {
-                channel.reconnect();
+                // the same address first; then each --to address in turn: the token decides which
+                // receiver holds the migration
+                channel.reconnect(attempt > 1 && addresses > 1);
                 channel.open();
                 channel.send(SenderMessage.newBuilder().setHello(hello.toBuilder().setResumeToken(token)).build());
                 ReceiverMessage reply = channel.take(Math.max(1, deadline - System.nanoTime()));
                 if (!reply.hasAccept()) {
-                    throw new MigrationFailure("receiver answered a resuming hello with " + reply.getKindCase());
+                    throw new MigrationFailure("receiver " + channel.address() + " answered a resuming hello with "
+                            + reply.getKindCase());
                 }
                 Reattached r = reattach.reattach(reply.getAccept(), channel, deadline);
                 reconnects++;
                 listener.message("resumed after " + attempt + " attempt(s) in " + (System.nanoTime() - start) / 1_000_000
-                        + " ms (reconnect " + reconnects + "): " + r.says());
+                        + " ms (reconnect " + reconnects + (addresses > 1 ? ", at " + channel.address() : "")
+                        + "): " + r.says());
                 listener.resumed(reconnects, r.count());
                 return;
             } catch (ChannelException e) {
-                if (!e.resumable()) {
-                    throw new MigrationFailure("could not resume: " + e.getMessage());
-                }
                 last = e.getMessage();
+                // A refusal (no such migration, another token, a certificate) is final when it is the
+                // only address, or when every address refused in turn: none holds the migration.
+                refusedInARow = e.resumable() ? 0 : refusedInARow + 1;
+                if (refusedInARow >= addresses) {
+                    throw new MigrationFailure("could not resume: " + last);
+                }
             }
             if (System.nanoTime() + backoffMs * 1_000_000 >= deadline) {
                 throw new MigrationFailure("could not resume within --resume-timeout " + Durations.format(resumeTimeout)
                         + " (" + attempt + " attempts): " + last);
             }
-            // back-off between connection attempts: a real wait, not a synchronisation
-            Thread.sleep(backoffMs);
+            // back-off between connection attempts: a real wait, not a synchronisation (a cancel ends it)
+            channel.idle(backoffMs);
             backoffMs = Math.min(backoffMs * 2, 2_000);
         }
     }
@@ -272,8 +311,8 @@ public final class ResumingLink implements AckWindow.Replies {
     private Reattached reattachFromTable(Accept accept, MigrationChannel channel, long deadline)
             throws ChannelException, MigrationFailure, InterruptedException {
         if (accept.getImageState() != ImageState.FROM_TABLE) {
-            throw new MigrationFailure("receiver answered a resuming hello with an accept of image state "
-                    + accept.getImageState());
+            throw new MigrationFailure("receiver " + channel.address()
+                    + " answered a resuming hello with an accept of image state " + accept.getImageState());
         }
         long lacking = reconcile(deadline);
         // Ordering rule (docs/design.md): the mark before any batch on the new stream; the

@@ -60,6 +60,11 @@ public final class FileSource implements MemorySource {
     }
 
     @Override
+    public String runState() {
+        return pauser != null ? pauser.runState() : "no writer to pause";
+    }
+
+    @Override
     public void terminate() throws IOException, InterruptedException {
         if (pauser != null) {
             pauser.kill();

@@ -34,6 +34,14 @@ public interface MemorySource extends AutoCloseable {
     /** Lets the writer run again (also after a failed migration: the workload must go on). */
     void resume() throws Exception;
 
+    /**
+     * The writer's state as the system reports it now, for the sender's last line ("pid 4242
+     * running", "guest running"); any thread, after the engine is done with the source.
+     */
+    default String runState() {
+        return "in-process workload, ends with the sender";
+    }
+
     /** Ends the writer for good (--after-success kill). */
     void terminate() throws Exception;
 

@@ -6,11 +6,17 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** Stops and continues another process by signal (--pause-pid). Linux only: reads /proc/PID/stat. */
+/**
+ * Stops and continues another process by signal (--pause-pid). Linux only: reads /proc/PID/stat.
+ * A process found stopped at start-up was stopped by someone else: it is left stopped, since
+ * continuing it after a failure would run what its owner had halted.
+ */
 public final class ProcessPauser {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private final long pid;
+    private final boolean stoppedAtStart;
 
+    /** Checks, before anything moves, that {@code pid} exists and that this process may signal it. */
     public ProcessPauser(long pid) {
         if (pid <= 1) {
             throw new IllegalArgumentException("--pause-pid " + pid + " is not a process to pause");
@@ -19,6 +25,15 @@ public final class ProcessPauser {
             throw new IllegalArgumentException("--pause-pid " + pid + ": no such process");
         }
         this.pid = pid;
+        try {
+            signal("0"); // delivers nothing: only whether this process may signal it
+            this.stoppedAtStart = allThreadsStopped();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--pause-pid " + pid + ": cannot signal it (" + e.getMessage() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking --pause-pid " + pid, e);
+        }
     }
 
     public long pid() {
@@ -42,12 +57,38 @@ public final class ProcessPauser {
         }
     }
 
+    /** SIGCONT, unless the process was found stopped at start-up. */
     public void cont() throws IOException, InterruptedException {
-        signal("CONT");
+        if (!stoppedAtStart) {
+            signal("CONT");
+        }
+    }
+
+    /** SIGCONT to {@code pid}, however it came to be stopped (--resume-source pid:PID). */
+    public static void continueProcess(long pid) throws IOException, InterruptedException {
+        if (pid <= 1 || !Files.exists(statPath(pid))) {
+            throw new IllegalArgumentException("--resume-source pid:" + pid + ": no such process");
+        }
+        signal(pid, "CONT");
     }
 
     public void kill() throws IOException, InterruptedException {
         signal("KILL");
+    }
+
+    /** "pid 4242 running", "pid 4242 stopped", "pid 4242 gone", from /proc. */
+    public String runState() {
+        return "pid " + pid + " " + describe(statPath(pid));
+    }
+
+    /** What the kernel says of a process: running (R, S, D, ...), stopped (T, t), or gone (Z, no such file). */
+    public static String describe(Path stat) {
+        try {
+            char s = state(stat);
+            return s == 'T' || s == 't' ? "stopped" : s == 'Z' || s == 'X' ? "gone" : "running";
+        } catch (IOException e) {
+            return "gone";
+        }
     }
 
     boolean allThreadsStopped() throws IOException {
@@ -78,6 +119,10 @@ public final class ProcessPauser {
     }
 
     private void signal(String sig) throws IOException, InterruptedException {
+        signal(pid, sig);
+    }
+
+    private static void signal(long pid, String sig) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).trim();
         if (p.waitFor() != 0) {

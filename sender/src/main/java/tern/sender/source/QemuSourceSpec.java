@@ -16,6 +16,11 @@ public record QemuSourceSpec(Path ramFile, Path qmpSocket, String handoffUri) {
     public static final String PREFIX = "qemu:";
     private static final Set<String> KEYS = new LinkedHashSet<>(List.of("qmp", "handoff"));
 
+    /** Whether a --source value names a QEMU guest (qemu:...). */
+    public static boolean isQemu(String spec) {
+        return spec.startsWith(PREFIX);
+    }
+
     public static QemuSourceSpec parse(String spec) {
         if (!spec.startsWith(PREFIX)) {
             throw new IllegalArgumentException("--source " + spec + ": expected qemu:RAMFILE,qmp=SOCKET[,handoff=URI]");

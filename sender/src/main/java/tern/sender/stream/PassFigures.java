@@ -26,6 +26,8 @@ final class PassFigures {
     private final LongSupplier dropped;
     private final EngineListener listener;
     private final List<IterationStats> done = new ArrayList<>();
+    /** Passes of {@link #done} the listener had (--stats lines): all but a stop-and-copy, until {@link #publishRest}. */
+    private int published;
     private volatile int announcedPass = 1;
     private volatile Double announcedRate;
     private volatile boolean guestStopped;
@@ -246,6 +248,22 @@ final class PassFigures {
                 .pagesResent(resent)
                 .build();
         done.add(s);
-        listener.iterationDone(s);
+        // The stop-and-copy pass waits for its number: QEMU's final sync count comes after the
+        // stream's end (numbered), and the --stats lines are numbered as the summary's table.
+        if (!s.phase().equals("stop-and-copy")) {
+            listener.iterationDone(s);
+            published++;
+        }
+    }
+
+    /**
+     * The passes the listener has not had yet, from {@code all} ({@link #iterations}, or its
+     * {@link #numbered} version, which keeps every pass before the stop-and-copy as it was).
+     */
+    void publishRest(List<IterationStats> all) {
+        for (int i = published; i < all.size(); i++) {
+            listener.iterationDone(all.get(i));
+        }
+        published = Math.max(published, all.size());
     }
 }

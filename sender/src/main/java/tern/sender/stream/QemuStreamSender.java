@@ -16,6 +16,8 @@ import tern.sender.engine.EngineConfig;
 import tern.sender.engine.EngineListener;
 import tern.sender.engine.MigrationFailure;
 import tern.sender.engine.MigrationResult;
+import tern.sender.engine.ResumingLink;
+import tern.sender.engine.Stoppable;
 import tern.sender.transport.MigrationChannel;
 
 /**
@@ -34,8 +36,10 @@ import tern.sender.transport.MigrationChannel;
  *     and the guest runs on ({@link SourceGuest}), except when Complete went and no verdict came
  *     back: the destination may then be running, and the source is left paused, saying so.
  * </ol>
+ * Whichever thread ends the run first settles the guest, once ({@link GuestSettlement}): this
+ * one, or the sender's shutdown hook through {@link #abandon}, {@link #release} and {@link #cancel}.
  */
-public final class QemuStreamSender {
+public final class QemuStreamSender implements Stoppable {
     /** How long QEMU has to connect after Tern's own {@code migrate}. */
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
     /** How long QEMU has to report its migration completed once the relay carried the stream's end. */
@@ -49,16 +53,31 @@ public final class QemuStreamSender {
     private final EngineConfig cfg;
     private final Duration resumeTimeout;
     private final EngineListener listener;
+    private final MigrationChannel channel;
+    private final GuestSettlement settlement = new GuestSettlement();
+    /** The relay's link once it exists, for a cancel from another thread. */
+    private volatile ResumingLink link;
+
+    /**
+     * The heap the relay allocates once (its read buffer and chunks) under {@code cfg}: for the
+     * sender's start-up memory check.
+     */
+    public static long relayHeapBytes(EngineConfig cfg) {
+        return RelayBudget.forBandwidth(cfg.bandwidthBytesPerSecond()).heapBytes(cfg.window(), cfg.digest().length());
+    }
 
     /** @param resumeTimeout how long to keep reconnecting after the link is lost, or null to fail at once */
-    public QemuStreamSender(QemuStreamSpec spec, EngineConfig cfg, Duration resumeTimeout, EngineListener listener) {
+    public QemuStreamSender(QemuStreamSpec spec, EngineConfig cfg, Duration resumeTimeout, EngineListener listener,
+                            MigrationChannel channel) {
+        this.channel = channel;
         this.spec = spec;
         this.cfg = cfg;
         this.resumeTimeout = resumeTimeout;
         this.listener = listener;
     }
 
-    public Outcome run(MigrationChannel channel) throws MigrationFailure, InterruptedException {
+    /** Runs the migration on this thread; every way out of it has settled the source guest. */
+    public Outcome run() throws MigrationFailure, InterruptedException {
         long start = System.nanoTime();
         QmpClient qmp;
         try {
@@ -67,16 +86,21 @@ public final class QemuStreamSender {
             throw new MigrationFailure("--source " + QemuStreamSpec.PREFIX + "qmp=" + spec.qmpSocket() + ": " + e.getMessage());
         }
         try (qmp) {
-            StreamPreflight.Report report = preflight(qmp, "nothing was moved");
-            SourceGuest guest = new SourceGuest(qmp, report.parameters());
-            try (LocalStreamSocket local = spec.listen() == null ? LocalStreamSocket.privateUnix()
-                    : LocalStreamSocket.listen(spec.listen())) {
-                SocketChannel socket = connect(qmp, local, guest);
-                try (QemuStreamChannel in = new QemuStreamChannel(socket)) {
-                    return relay(qmp, report, guest, local, in, channel, start);
+            try {
+                StreamPreflight.Report report = preflight(qmp, "nothing was moved");
+                SourceGuest guest = new SourceGuest(qmp, report.parameters());
+                try (LocalStreamSocket local = spec.listen() == null ? LocalStreamSocket.privateUnix()
+                        : LocalStreamSocket.listen(spec.listen())) {
+                    SocketChannel socket = connect(qmp, local, guest);
+                    try (QemuStreamChannel in = new QemuStreamChannel(socket)) {
+                        return relay(qmp, report, local, in, start);
+                    }
+                } catch (IOException e) {
+                    throw new MigrationFailure(e.getMessage() + "; " + settlement.release(), e);
                 }
-            } catch (IOException e) {
-                throw new MigrationFailure(e.getMessage() + "; " + guest.runOn(), e);
+            } finally {
+                // any other way out (an error no path above expected): the guest runs on, while QMP is open
+                settlement.release();
             }
         } catch (IOException e) {
             throw new MigrationFailure("QMP socket " + spec.qmpSocket() + ": " + e.getMessage(), e);
@@ -99,9 +123,12 @@ public final class QemuStreamSender {
     /** The source's parameters, QEMU's {@code migrate} (or the one someone else issues), and its connection. */
     private SocketChannel connect(QmpClient qmp, LocalStreamSocket local, SourceGuest guest)
             throws IOException, MigrationFailure, InterruptedException {
-        StreamMigration.prepareSource(qmp, SwitchoverControl.HOLD_MS);
         if (spec.listen() == null) {
-            StreamMigration.migrate(qmp, local.uri());
+            settlement.start(guest, () -> {
+                StreamMigration.prepareSource(qmp, SwitchoverControl.HOLD_MS);
+                StreamMigration.migrate(qmp, local.uri());
+                return null;
+            });
             try {
                 return local.accept(CONNECT_TIMEOUT);
             } catch (IOException e) {
@@ -109,6 +136,10 @@ public final class QemuStreamSender {
                 throw new IOException(e.getMessage() + (err != null ? " (QEMU: " + err + ")" : ""), e);
             }
         }
+        settlement.start(guest, () -> {
+            StreamMigration.prepareSource(qmp, SwitchoverControl.HOLD_MS);
+            return null;
+        });
         listener.message("waiting for QEMU's migration at " + local.uri() + " (QMP migrate, or virsh migrate ... --migrateuri "
                 + local.uri() + ")");
         SocketChannel c = local.accept(null);
@@ -118,16 +149,17 @@ public final class QemuStreamSender {
             StreamMigration.takeSwitchover(qmp, SwitchoverControl.HOLD_MS);
         } catch (MigrationFailure f) {
             c.close();
-            throw new MigrationFailure(f.getMessage().replace(", the source guest runs on", "") + "; " + guest.runOn());
+            throw new MigrationFailure(f.getMessage().replace(", the source guest runs on", "") + "; " + settlement.release());
         }
         return c;
     }
 
-    private Outcome relay(QmpClient qmp, StreamPreflight.Report report, SourceGuest guest, LocalStreamSocket local,
-                          QemuStreamChannel in, MigrationChannel channel, long start)
-            throws IOException, MigrationFailure, InterruptedException {
+    private Outcome relay(QmpClient qmp, StreamPreflight.Report report, LocalStreamSocket local, QemuStreamChannel in,
+                          long start) throws IOException, MigrationFailure, InterruptedException {
         RelayBudget budget = RelayBudget.forBandwidth(cfg.bandwidthBytesPerSecond());
         StreamRelay relay = new StreamRelay(in, budget, cfg, report.version(), channel, resumeTimeout, listener);
+        link = relay.link();
+        settlement.relaying(relay::completeSent);
         SwitchoverControl control = new SwitchoverControl(qmp, SwitchoverRule.of(cfg), relay.passes(), relay.link().meter(),
                 budget.unsentBytes() + local.kernelBufferBytes(), report.has("avail-switchover-bandwidth"), listener);
         Thread controlThread = new Thread(control, "tern-switchover");
@@ -143,8 +175,9 @@ public final class QemuStreamSender {
             in.close(); // QEMU's next write fails: its migration fails
             control.stop();
             controlThread.join();
-            String state = relay.completeSent() ? leftPaused(guest) : guest.runOn();
+            String state = settlement.release();
             MigrationFailure f = new MigrationFailure(why + "; " + state, e);
+            relay.passes().publishRest(relay.passes().iterations());
             f.withPartial(result(relay.passes().iterations(), facts(start, relay).error(why)));
             throw f;
         }
@@ -154,18 +187,13 @@ public final class QemuStreamSender {
         controlThread.join();
         Verdict v = r.verdict();
         if (!v.getOk()) {
-            String state = guest.runOn();
+            String state = settlement.refused();
             MigrationFailure f = new MigrationFailure("receiver refused the migration: " + v.getReason() + "; " + state);
+            relay.passes().publishRest(relay.passes().iterations());
             f.withPartial(result(relay.passes().iterations(), facts(start, relay).error(v.getReason())));
             throw f;
         }
-        String state;
-        if (cfg.afterSuccess() == EngineConfig.AfterSuccess.KILL) {
-            guest.quit();
-            state = "the source QEMU was quit";
-        } else {
-            state = "the source guest is left paused (" + guest.runState() + ")";
-        }
+        String state = settlement.succeeded(cfg.afterSuccess() == EngineConfig.AfterSuccess.KILL);
         SwitchoverControl.Switchover how = control.switchover();
         StreamRelay.Marks marks = r.marks();
         Long endMicros = nonZero(marks.endAcked());
@@ -181,22 +209,35 @@ public final class QemuStreamSender {
                 nonZero(v.getResumedEpochMicros()), nonZero(marks.pausedParsed()), nonZero(marks.deviceStateParsed()),
                 nonZero(marks.endParsed()), endMicros, nonZero(v.getDestinationPid()), budget.unsentBytes(), r.unsentPeak(),
                 (long) cfg.window() * budget.chunkPayloadBytes(), r.replayPeak());
-        return new Outcome(result(PassFigures.numbered(relay.passes().iterations(), figures.qemuDirtySyncCount()), facts),
-                figures, state);
+        List<IterationStats> passes = PassFigures.numbered(relay.passes().iterations(), figures.qemuDirtySyncCount());
+        relay.passes().publishRest(passes);
+        return new Outcome(result(passes, facts), figures, state);
     }
 
-    private static String leftPaused(SourceGuest guest) {
-        String run;
-        try {
-            run = guest.runState();
-        } catch (IOException e) {
-            run = "unknown: " + e.getMessage();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            run = "unknown";
+    @Override
+    public void abandon(String reason) {
+        channel.abandon(reason);
+    }
+
+    /** Settles the source guest from another thread (the shutdown hook): what became of it. */
+    public String release() {
+        return settlement.release();
+    }
+
+    @Override
+    public boolean cancel(String reason, Duration confirm) throws InterruptedException {
+        ResumingLink l = link;
+        if (l != null) {
+            return l.cancel(reason, confirm);
         }
-        return "the source guest is left paused (" + run + "): the receiver had the whole stream and its verdict never"
-                + " came back, so the destination may be running; check it before you continue the source (QMP cont)";
+        channel.abandon(reason); // no hello went: nothing to tell
+        return false;
+    }
+
+    @Override
+    public boolean accepted() {
+        ResumingLink l = link;
+        return l != null && l.accepted();
     }
 
     private MigrationSummary.Facts facts(long start, StreamRelay relay) {

@@ -54,6 +54,14 @@ record RelayBudget(int readBufferBytes, int chunkPayloadBytes) {
         return (long) readBufferBytes + chunkPayloadBytes + GRPC_READY_BYTES;
     }
 
+    /**
+     * The relay's buffers on the heap, allocated once: the read buffer, and {@code window} + 1
+     * chunks (the replay window and the one being filled) of payload and per-record digests.
+     */
+    long heapBytes(int window, int digestLength) {
+        return readBufferBytes + (window + 1L) * (chunkPayloadBytes + (long) maxRecords() * (digestLength + 16));
+    }
+
     int maxRecords() {
         return Protocol.streamChunkRecords(chunkPayloadBytes);
     }

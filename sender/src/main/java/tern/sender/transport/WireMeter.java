@@ -3,13 +3,13 @@ package tern.sender.transport;
 import io.grpc.ClientStreamTracer;
 import io.grpc.Metadata;
 import java.util.concurrent.atomic.AtomicLong;
+import tern.common.wire.Protocol;
 
 /**
  * Counts bytes as gRPC puts them on the transport (docs/design.md, "Bytes on the wire"): each message's
  * outbound wire size plus its 5-byte gRPC frame header; acknowledgement bytes apart.
  */
 public final class WireMeter extends ClientStreamTracer.Factory {
-    static final int GRPC_FRAME_HEADER = 5;
     private final AtomicLong out = new AtomicLong();
     private final AtomicLong in = new AtomicLong();
 
@@ -18,12 +18,12 @@ public final class WireMeter extends ClientStreamTracer.Factory {
         return new ClientStreamTracer() {
             @Override
             public void outboundWireSize(long bytes) {
-                out.addAndGet(bytes + GRPC_FRAME_HEADER);
+                out.addAndGet(bytes + Protocol.GRPC_FRAME_HEADER);
             }
 
             @Override
             public void inboundWireSize(long bytes) {
-                in.addAndGet(bytes + GRPC_FRAME_HEADER);
+                in.addAndGet(bytes + Protocol.GRPC_FRAME_HEADER);
             }
         };
     }

@@ -39,6 +39,23 @@ public record Workloads(String name, Long memory, int pageSize, Pacing pacing, D
         return String.join(", ", all);
     }
 
+    /**
+     * The memory the writer will hold, without allocating it (for start-up checks): a trace's from
+     * its header, else --memory or the default.
+     */
+    public PageGeometry geometry() throws IOException {
+        if (name.startsWith("trace:")) {
+            return Trace.read(Path.of(name.substring("trace:".length()))).geometry();
+        }
+        long bytes = memory != null ? memory
+                : WorkloadModels.byName(name).map(WorkloadModel::defaultMemory).orElse(PATTERN_MEMORY);
+        try {
+            return PageGeometry.ofBytes(bytes, pageSize);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--memory " + ByteSize.format(bytes) + ": " + e.getMessage());
+        }
+    }
+
     /** The writer, not yet started. */
     public SyntheticWorkload open() throws IOException {
         if (name.startsWith("trace:")) {

@@ -1,10 +1,5 @@
 package tern.sender.engine;
 
-import java.nio.ByteBuffer;
-import tern.common.page.PageGeometry;
-import tern.sender.source.DirtyLog;
-import tern.sender.source.FalseDirtyCauses;
-import tern.sender.source.MemorySource;
 import tern.sender.workload.SyntheticWorkload;
 
 /**
@@ -13,13 +8,12 @@ import tern.sender.workload.SyntheticWorkload;
  * flight). Every such store lands between a capture and its acknowledgement, the exact window
  * invariant 2 is about; an engine that forgot any of them would end with a wrong image.
  */
-class ChasingWriter implements MemorySource {
-    private final SyntheticWorkload w;
+class ChasingWriter extends WrappedWorkload {
     private final int[] recent = new int[8];
     private int captures;
 
     ChasingWriter(SyntheticWorkload w) {
-        this.w = w;
+        super(w);
     }
 
     @Override
@@ -33,47 +27,7 @@ class ChasingWriter implements MemorySource {
     }
 
     @Override
-    public PageGeometry geometry() {
-        return w.geometry();
-    }
-
-    @Override
     public String describe() {
         return "chasing " + w.describe();
-    }
-
-    @Override
-    public ByteBuffer page(int index) {
-        return w.page(index);
-    }
-
-    @Override
-    public DirtyLog dirtyLog() {
-        return w.dirtyLog();
-    }
-
-    @Override
-    public FalseDirtyCauses causes() {
-        return w.causes();
-    }
-
-    @Override
-    public void pause() {
-        w.pause();
-    }
-
-    @Override
-    public void resume() {
-        w.resume();
-    }
-
-    @Override
-    public void terminate() throws Exception {
-        w.terminate();
-    }
-
-    @Override
-    public void close() throws Exception {
-        w.close();
     }
 }

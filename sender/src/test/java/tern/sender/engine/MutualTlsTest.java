@@ -20,6 +20,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -56,16 +57,35 @@ class MutualTlsTest {
     Path image;
     final BlockingQueue<String> refusals = new LinkedBlockingQueue<>();
 
+    /** Our CA, kept to issue the certificates a side must refuse. */
+    TrialCertificates ca;
+
     @BeforeEach
     void start() throws Exception {
         ours = dir.resolve("ours");
         foreign = dir.resolve("foreign");
-        new TrialCertificates(Duration.ofHours(1)).write(ours, List.of());
+        ca = new TrialCertificates(Duration.ofHours(1));
+        ca.write(ours, List.of());
         new TrialCertificates(Duration.ofHours(1)).write(foreign, List.of());
-        TlsFiles receiver = TlsFiles.load(ours.resolve("receiver.pem"), ours.resolve("receiver-key.pem"), ours.resolve("ca.pem"));
+        Instant now = Instant.now();
+        ca.issue(ours, "expired-sender", List.of(), TrialCertificates.Role.SENDER, now.minus(Duration.ofDays(2)),
+                now.minus(Duration.ofDays(1)));
+        ca.issue(ours, "expired-receiver", List.of(), TrialCertificates.Role.RECEIVER, now.minus(Duration.ofDays(2)),
+                now.minus(Duration.ofDays(1)));
         image = dir.resolve("image.img");
-        server = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), image, ReceiverConfig.defaults(),
+        server = receiver("receiver", "127.0.0.1");
+    }
+
+    private ReceiverServer receiver(String certName, String host) throws Exception {
+        TlsFiles receiver = TlsFiles.load(ours.resolve(certName + ".pem"), ours.resolve(certName + "-key.pem"),
+                ours.resolve("ca.pem"));
+        return ReceiverServer.start(new InetSocketAddress(host, 0), image, ReceiverConfig.defaults(),
                 SessionListener.NONE, receiver.serverCredentials(refusals::add), refusals::add);
+    }
+
+    private ChannelCredentials sender(String certName) {
+        return TlsFiles.load(ours.resolve(certName + ".pem"), ours.resolve(certName + "-key.pem"), ours.resolve("ca.pem"))
+                .channelCredentials();
     }
 
     @AfterEach
@@ -115,7 +135,7 @@ class MutualTlsTest {
         ChannelCredentials creds = TlsChannelCredentials.newBuilder().keyManager(always)
                 .trustManager(ours.resolve("ca.pem").toFile()).build();
         String senderSays = refusedWith(creds);
-        assertTrue(senderSays.contains("TLS handshake failed: the receiver") && senderSays.contains("signed by its --tls-ca"),
+        assertTrue(senderSays.contains("TLS handshake with receiver 127.0.0.1:") && senderSays.contains("signed by its --tls-ca"),
                 senderSays);
         String first = nextRefusal();
         String second = nextRefusal();
@@ -137,11 +157,66 @@ class MutualTlsTest {
     void receiverCertificateOfAnotherCaIsRefusedByTheSender() throws Exception {
         TlsFiles sender = TlsFiles.load(ours.resolve("sender.pem"), ours.resolve("sender-key.pem"), foreign.resolve("ca.pem"));
         String senderSays = refusedWith(sender.channelCredentials());
-        assertTrue(senderSays.contains("the receiver's certificate is not trusted"), senderSays);
+        assertTrue(senderSays.contains("the receiver's certificate is not signed by this sender's --tls-ca"), senderSays);
+    }
+
+    @Test
+    void expiredClientCertificateIsRefusedAsExpired() throws Exception {
+        String senderSays = refusedWith(sender("expired-sender"));
+        assertTrue(senderSays.contains("receiver refused this sender's certificate"), senderSays);
+        String receiverSays = refusalContaining("refused client certificate");
+        assertTrue(receiverSays.contains("'CN=tern-expired-sender'") && receiverSays.contains(": expired ("), receiverSays);
+    }
+
+    @Test
+    void aReceiverCertificateAsTheClientsIsRefusedForItsKeyUsage() throws Exception {
+        String senderSays = refusedWith(sender("receiver"));
+        assertTrue(senderSays.contains("receiver refused this sender's certificate"), senderSays);
+        String receiverSays = refusalContaining("refused client certificate");
+        assertTrue(receiverSays.contains("'CN=tern-receiver'") && receiverSays.contains("not made for TLS client authentication"),
+                receiverSays);
+    }
+
+    @Test
+    void anExpiredReceiverCertificateIsRefusedByTheSenderAsExpired() throws Exception {
+        try (ReceiverServer expired = receiver("expired-receiver", "127.0.0.1")) {
+            String senderSays = refusedWith(sender("sender"), expired.port(), "127.0.0.1");
+            assertTrue(senderSays.contains("the receiver's certificate expired"), senderSays);
+        }
+    }
+
+    @Test
+    void aSenderCertificateAsTheReceiversIsRefusedByTheSenderForItsKeyUsage() throws Exception {
+        try (ReceiverServer wrong = receiver("sender", "127.0.0.1")) {
+            String senderSays = refusedWith(sender("sender"), wrong.port(), "127.0.0.1");
+            assertTrue(senderSays.contains("not made for TLS server authentication"), senderSays);
+        }
+    }
+
+    @Test
+    void aHostTheReceiversCertificateDoesNotNameIsRefusedByTheSender() throws Exception {
+        // 127.0.0.2 is loopback too, but not among the names the certificate lists
+        try (ReceiverServer any = receiver("receiver", "0.0.0.0")) {
+            String senderSays = refusedWith(sender("sender"), any.port(), "127.0.0.2");
+            assertTrue(senderSays.contains("does not name the host given to --to"), senderSays);
+        }
+    }
+
+    @Test
+    void aPlaintextReceiverIsNamedAsOne() throws Exception {
+        try (ReceiverServer plain = ReceiverServer.start(new InetSocketAddress("127.0.0.1", 0), image,
+                ReceiverConfig.defaults(), SessionListener.NONE)) {
+            String senderSays = refusedWith(sender("sender"), plain.port(), "127.0.0.1");
+            assertTrue(senderSays.contains("the receiver does not speak TLS"), senderSays);
+        }
     }
 
     private MigrationResult migrate(SyntheticWorkload w, ChannelCredentials creds, String host) throws Exception {
-        try (MigrationChannel ch = MigrationChannel.connect(InetSocketAddress.createUnresolved(host, server.port()),
+        return migrate(w, creds, server.port(), host);
+    }
+
+    private MigrationResult migrate(SyntheticWorkload w, ChannelCredentials creds, int port, String host) throws Exception {
+        try (MigrationChannel ch = MigrationChannel.connect(InetSocketAddress.createUnresolved(host, port),
                 ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES, creds)) {
             return new PrecopyLoop(w, Configs.fixed(Mode.DIGEST, false, 2), ch, EngineListener.NONE).run();
         }
@@ -149,11 +224,25 @@ class MutualTlsTest {
 
     /** Runs a migration that must fail before any page is stored; returns the sender's message. */
     private String refusedWith(ChannelCredentials creds) throws Exception {
+        return refusedWith(creds, server.port(), "127.0.0.1");
+    }
+
+    private String refusedWith(ChannelCredentials creds, int port, String host) throws Exception {
         try (SyntheticWorkload w = Configs.workload(WorkloadPattern.UNIFORM, 64, 1, 0, 1)) {
-            MigrationFailure f = assertThrows(MigrationFailure.class, () -> migrate(w, creds, "127.0.0.1"));
+            MigrationFailure f = assertThrows(MigrationFailure.class, () -> migrate(w, creds, port, host));
             assertNotNull(f.getMessage());
             assertFalse(Files.exists(image), "a refused client reached the migration service");
             return f.getMessage();
+        }
+    }
+
+    /** The next refusal the receiver logged that contains {@code text} (one refused client logs one or two lines). */
+    private String refusalContaining(String text) throws InterruptedException {
+        while (true) {
+            String s = nextRefusal();
+            if (s.contains(text)) {
+                return s;
+            }
         }
     }
 
