@@ -254,4 +254,48 @@ class CliErrorsIT extends ProcessTest {
         assertNoStackTrace(noQmp);
         assertNoStackTrace(noCommand);
     }
+
+    @Test
+    void q_theQemuStreamPathRefusesOptionsThatDoNotApplyBeforeTouchingQemu() throws Exception {
+        String[][] cases = {
+                {"--xbzrle", "--xbzrle does not go with --source qemu-stream:"},
+                {"--mode=reconcile", "--mode digest"},
+                {"--after-success=continue", "running on both hosts"},
+                {"--progress=json", "QEMU's own query-migrate"},
+        };
+        for (String[] c : cases) {
+            // no QEMU at that socket: a usage error is found before QMP is even tried
+            ChildProcess p = processes.run("sender-" + c[0].replaceAll("[^a-z]", ""), "tern-sender", "--to", "127.0.0.1:1",
+                    "--source", "qemu-stream:qmp=" + dir.resolve("none.qmp"), c[0]);
+            assertEquals(2, exit(p), p.outputs());
+            assertOneLine(p, c[0]);
+            assertTrue(p.stderr().contains(c[1]), p.outputs());
+        }
+        // the start-up checks: a QMP socket that is not there is bad usage, before anything connects
+        ChildProcess noSocket = processes.run("sender-nosocket", "tern-sender", "--to", "127.0.0.1:1",
+                "--source", "qemu-stream:qmp=" + dir.resolve("none.qmp"));
+        assertEquals(2, exit(noSocket), noSocket.outputs());
+        assertOneLine(noSocket, "a missing QMP socket");
+        assertTrue(noSocket.stderr().contains("none.qmp: no such socket"), noSocket.outputs());
+        ChildProcess bad = processes.run("sender-listen", "tern-sender", "--to", "127.0.0.1:1",
+                "--source", "qemu-stream:qmp=q,listen=tcp:10.0.0.1:4444");
+        assertEquals(2, exit(bad), bad.outputs());
+        assertTrue(bad.stderr().contains("must be on loopback"), bad.outputs());
+        for (String[] r : new String[][] {{"--image", "x.img", "writes no image"}, {"--keep-serving", "", "--keep-serving"},
+                {"--discard-resume", "", "keeps no resume file"}}) {
+            List<String> args = new java.util.ArrayList<>(List.of("--listen", "127.0.0.1:0", "--qemu-stream", r[0]));
+            if (!r[1].isEmpty()) {
+                args.add(r[1]);
+            }
+            args.addAll(List.of("--", "qemu-system-x86_64"));
+            ChildProcess p = processes.run("receiver-" + r[0].replaceAll("[^a-z]", ""), "tern-receiver", args.toArray(String[]::new));
+            assertEquals(2, exit(p), p.outputs());
+            assertOneLine(p, r[0]);
+            assertTrue(p.stderr().contains(r[2]), p.outputs());
+            assertFalse(p.stdout().contains("listening on"), "should not have served\n" + p.outputs());
+        }
+        ChildProcess noCommand = processes.run("receiver-nocommand", "tern-receiver", "--listen", "127.0.0.1:0", "--qemu-stream");
+        assertEquals(2, exit(noCommand), noCommand.outputs());
+        assertTrue(noCommand.stderr().contains("command line after --"), noCommand.outputs());
+    }
 }

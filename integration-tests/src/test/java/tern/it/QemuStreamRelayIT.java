@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Matcher;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -117,16 +116,7 @@ class QemuStreamRelayIT {
     /** A QEMU on the kit's guest with ordinary RAM; {@code incoming}: started with -S -incoming defer. */
     private static QmpClient qemu(String name, SerialConsole console, boolean incoming) throws Exception {
         Path qmp = dir.resolve(name + ".qmp");
-        List<String> cmd = kit.command(RAM_KIB, null, WORKLOAD, console.port(), qmp);
-        String binary = System.getProperty("tern.qemu");
-        if (binary != null && !binary.isEmpty()) {
-            // another QEMU beside the system's (e.g. 10.0 unpacked with dpkg -x): its own data files
-            cmd.set(0, binary);
-            Path data = Path.of(binary).toAbsolutePath().getParent().resolveSibling("share/qemu");
-            if (Files.isDirectory(data)) {
-                cmd.addAll(1, List.of("-L", data.toString()));
-            }
-        }
+        List<String> cmd = GuestKit.onQemu(kit.command(RAM_KIB, null, WORKLOAD, console.port(), qmp));
         if (incoming) {
             cmd.addAll(List.of("-S", "-incoming", "defer"));
         }
@@ -245,7 +235,8 @@ class QemuStreamRelayIT {
             StreamMigration.SourceOutcome out = StreamMigration.awaitSourceEnd(from, MIGRATION);
             assertTrue(out.completed(), out.toString());
             assertNull(relay.await(), "the relay carried the whole stream");
-            Long resumed = StreamMigration.awaitLoadedAndContinue(to, MIGRATION);
+            QemuMigration.awaitIncoming(to, MIGRATION, "the stream");
+            Long resumed = QemuMigration.continueGuest(to);
             assertNotNull(out.stoppedEpochMicros(), "QEMU's STOP event on the source");
             assertNotNull(resumed, "QEMU's RESUME event on the destination");
 
@@ -280,24 +271,8 @@ class QemuStreamRelayIT {
         assertNotNull(console.await(from, l -> l.startsWith("tern-hb"), Duration.ofSeconds(60)), "a heartbeat after the refusal");
     }
 
-    /**
-     * The destination guest continues the source's heartbeat count and stores, and a full check
-     * of its working set after the switchover passes.
-     */
     private static void assertRunsOnAfter(SerialConsole destination, SerialConsole source) throws InterruptedException {
-        int[] last = Heartbeats.last(source);
-        SerialConsole.Line beat = destination.await(0, l -> l.startsWith("tern-hb"), BOOT);
-        assertNotNull(beat, "a heartbeat from the destination guest; console: " + destination.log());
-        Matcher m = Heartbeats.HB.matcher(beat.text());
-        assertTrue(m.matches(), beat.text());
-        assertTrue(Integer.parseInt(m.group(1)) > last[0] && last[0] > 0,
-                "destination heartbeat " + beat.text() + " continues the source's last (seq " + last[0] + ")");
-        assertTrue(Long.parseLong(m.group(2)) >= last[1], "stores continue from the source's " + last[1]);
-        SerialConsole.Line check = destination.await(0, l -> l.startsWith("tern-check"), BOOT);
-        assertNotNull(check, "a memory check on the destination; console: " + destination.log());
-        assertTrue(check.text().contains(" ok pages=8192"), check.text());
-        assertNull(destination.await(0, l -> l.contains("BAD") || l.contains("tern-error"), Duration.ZERO),
-                "no failed check on the destination");
+        Heartbeats.assertRunsOnAfter(destination, source, 8192, BOOT);
     }
 
 

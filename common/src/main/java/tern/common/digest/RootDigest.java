@@ -21,6 +21,15 @@ public final class RootDigest {
         return sha256.digest();
     }
 
+    /** The 32-byte digest into {@code out[offset..]}, allocating nothing; the instance starts over. */
+    public void finishInto(byte[] out, int offset) {
+        try {
+            sha256.digest(out, offset, 32);
+        } catch (java.security.DigestException e) {
+            throw new IllegalArgumentException("no room for 32 bytes at " + offset + " of " + out.length, e);
+        }
+    }
+
     /** Lowercase hex, the one hex helper of the project. */
     public static String hex(byte[] bytes) {
         return HexFormat.of().formatHex(bytes);

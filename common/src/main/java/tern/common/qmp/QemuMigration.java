@@ -97,6 +97,28 @@ public final class QemuMigration {
     }
 
     /**
+     * A destination's side of the end: waits for its incoming migration to end.
+     *
+     * @param what what the destination was loading, for the error ("the stream", "the device state")
+     * @throws IOException naming QEMU's status and error when the load failed or did not end within {@code timeout}
+     */
+    public static void awaitIncoming(QmpClient qmp, Duration timeout, String what) throws IOException, InterruptedException {
+        Outcome o = awaitEnd(qmp, timeout);
+        if (!o.completed()) {
+            throw new IOException("destination QEMU at " + qmp.socket() + " did not load " + what + ": "
+                    + (o.status() == null ? "no end within " + timeout.toSeconds() + " s" : o.status())
+                    + (o.error() != null ? ": " + o.error() : ""));
+        }
+    }
+
+    /** Continues the guest; returns QEMU's RESUME timestamp (null if no RESUME came within 5 s of cont). */
+    public static Long continueGuest(QmpClient qmp) throws IOException, InterruptedException {
+        qmp.execute("cont");
+        QmpEvent resume = qmp.awaitEvent(e -> e.name().equals("RESUME"), Duration.ofSeconds(5));
+        return resume == null ? null : resume.epochMicros();
+    }
+
+    /**
      * Leaves the guest behind {@code qmp} running unless its device state reached a destination:
      * the hand-off's rollback, and what --resume-source does after a sender was killed. A QEMU
      * migration still under way is cancelled and its end awaited; if it completed anyway, the

@@ -33,8 +33,16 @@ public final class StreamMigration {
 
     /** Sets the source for a relayed migration: events on, max-bandwidth unlimited, downtime-limit Tern's. */
     public static void prepareSource(QmpClient qmp, long downtimeLimitMs) throws IOException, InterruptedException {
-        checkDowntime(downtimeLimitMs);
         QemuMigration.setCapabilities(qmp, true, "events");
+        takeSwitchover(qmp, downtimeLimitMs);
+    }
+
+    /**
+     * max-bandwidth unlimited and downtime-limit Tern's; applies to a migration under way too (one
+     * someone else started sets its own parameters as it starts, and capabilities no longer change then).
+     */
+    public static void takeSwitchover(QmpClient qmp, long downtimeLimitMs) throws IOException, InterruptedException {
+        checkDowntime(downtimeLimitMs);
         qmp.execute("migrate-set-parameters", Json.object().put("max-bandwidth", UNLIMITED_BANDWIDTH)
                 .put("downtime-limit", downtimeLimitMs));
     }
@@ -96,24 +104,6 @@ public final class StreamMigration {
     public static void listen(QmpClient qmp, String uri) throws IOException, InterruptedException {
         QemuMigration.setCapabilities(qmp, true, "events");
         qmp.execute("migrate-incoming", Json.object().put("uri", uri));
-    }
-
-    /**
-     * Waits for the destination to load the whole stream, then continues its guest and returns
-     * QEMU's RESUME timestamp (null if no RESUME came within 5 s of cont).
-     *
-     * @throws IOException when the load failed or did not end within {@code timeout}; the guest was not continued
-     */
-    public static Long awaitLoadedAndContinue(QmpClient qmp, Duration timeout) throws IOException, InterruptedException {
-        QemuMigration.Outcome o = QemuMigration.awaitEnd(qmp, timeout);
-        if (!o.completed()) {
-            throw new IOException("destination QEMU at " + qmp.socket() + " did not load the stream: "
-                    + (o.status() == null ? "no end within " + timeout.toSeconds() + " s" : o.status())
-                    + (o.error() != null ? ": " + o.error() : ""));
-        }
-        qmp.execute("cont");
-        QmpEvent resume = qmp.awaitEvent(e -> e.name().equals("RESUME"), Duration.ofSeconds(5));
-        return resume == null ? null : resume.epochMicros();
     }
 
     private static boolean isFinalMigration(QmpEvent e) {

@@ -53,8 +53,20 @@ public final class StreamPreflight {
      *
      * @throws IOException listing QEMU's capability, parameter or device names and why
      */
-    @SuppressWarnings("unchecked")
     public static Report check(QmpClient qmp) throws IOException, InterruptedException {
+        return check(qmp, false);
+    }
+
+    /**
+     * As {@link #check(QmpClient)}, for a migration someone else just started into Tern's socket
+     * (listen=): it is under way, and its capabilities and parameters are the ones checked.
+     */
+    public static Report checkStarted(QmpClient qmp) throws IOException, InterruptedException {
+        return check(qmp, true);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Report check(QmpClient qmp, boolean started) throws IOException, InterruptedException {
         List<String> problems = new ArrayList<>();
         for (Object o : (List<?>) qmp.execute("query-migrate-capabilities")) {
             Map<?, ?> c = (Map<?, ?>) o;
@@ -75,7 +87,7 @@ public final class StreamPreflight {
         }
         Map<String, Object> migration = (Map<String, Object>) qmp.execute("query-migrate");
         Object status = migration.get("status");
-        if (status != null && !List.of("none", "completed", "failed", "cancelled").contains(status.toString())) {
+        if (!started && status != null && !List.of("none", "completed", "failed", "cancelled").contains(status.toString())) {
             problems.add("a migration is already under way (status " + status + ")");
         }
         problems.addAll(devicesInTheWay(qmp));

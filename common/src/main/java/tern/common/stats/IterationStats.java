@@ -43,6 +43,13 @@ public record IterationStats(
         return new Builder();
     }
 
+    /** These figures under another iteration number (a pass numbered once its source said which it was). */
+    public IterationStats withIteration(int number) {
+        return new IterationStats(number, phase, pagesDirty, pagesFalseDirty, falseDirtyBeforeRead, falseDirtySilent,
+                pagesSent, pagesSkipped, pagesZero, xbzrleHits, xbzrleMisses, xbzrleOverflows, payloadBytes, oraclePages,
+                ackMismatches, bytesOnWire, ackBytes, durationMs, dirtyRate, reconnects, pagesResent, finished);
+    }
+
     public Double falseDirtyShare() {
         return pagesFalseDirty == null || pagesDirty == 0 ? null : (double) pagesFalseDirty / pagesDirty;
     }

@@ -28,6 +28,31 @@ public final class ProtoFields {
         return Varints.put(out, pos, value);
     }
 
+    /** Bytes of the first {@code count} of {@code values} as packed varints: a packed field's content length. */
+    public static int packedLength(int[] values, int count) {
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            n += Varints.size(values[i]);
+        }
+        return n;
+    }
+
+    /**
+     * Writes packed repeated varint field {@code number}: its tag, {@code length} (from
+     * {@link #packedLength}) and the first {@code count} of {@code values}; nothing when
+     * {@code count} is 0. Returns the position after it.
+     */
+    public static int packed(byte[] out, int pos, int number, int[] values, int count, int length) {
+        if (count == 0) {
+            return pos;
+        }
+        pos = delimited(out, pos, number, length);
+        for (int i = 0; i < count; i++) {
+            pos = Varints.put(out, pos, values[i]);
+        }
+        return pos;
+    }
+
     /**
      * Writes the tag and length of length-delimited field {@code number}, whose {@code length}
      * bytes of content the caller writes next; returns the position after them.

@@ -13,9 +13,16 @@ public final class Protocol {
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 << 20;
     /** Digest bytes per DigestTableChunk: well inside {@link #DEFAULT_MAX_MESSAGE_BYTES}. */
     public static final int TABLE_CHUNK_BYTES = 1 << 20;
-
     /** gRPC's length-prefixed message header, added to each message's wire size by both sides' byte meters. */
     public static final int GRPC_FRAME_HEADER = 5;
+
+    /**
+     * Records a StreamChunk of at most {@code maxChunkBytes} of payload may hold: both sides size
+     * their arrays by it, and each PAGE or ZERO record costs its digest in the acknowledgement.
+     */
+    public static int streamChunkRecords(int maxChunkBytes) {
+        return Math.max(256, maxChunkBytes / 128);
+    }
 
     private Protocol() {
     }

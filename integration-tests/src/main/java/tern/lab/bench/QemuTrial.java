@@ -36,8 +36,8 @@ import tern.sender.cli.SwitchoverOptions;
 
 /**
  * The same QEMU guest and workload migrated side by side on loopback: (a) QEMU's own pre-copy,
- * (b) QEMU with XBZRLE, (c) Tern's digest scan and (d) Tern with XBZRLE — each at the same
- * bandwidth cap and downtime limit. Times come from QEMU's own event timestamps (STOP on the
+ * (b) QEMU with XBZRLE, (c) Tern's digest scan, (d) Tern with XBZRLE and (e) Tern as the transport
+ * of QEMU's own stream — each at the same bandwidth cap and downtime limit. Times come from QEMU's own event timestamps (STOP on the
  * source, RESUME on the destination, read by an observing QMP connection on each QEMU), so both
  * sides are measured by the same clock and the same code.
  */
@@ -51,7 +51,7 @@ public final class QemuTrial implements Callable<Integer> {
             description = "Guest write patterns, of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     List<GuestKit.Pattern> patterns;
 
-    @Option(names = "--variants", split = ",", defaultValue = "qemu,qemu-xbzrle,tern,tern-xbzrle", paramLabel = "VARIANT",
+    @Option(names = "--variants", split = ",", defaultValue = "qemu,qemu-xbzrle,tern,tern-xbzrle,tern-stream", paramLabel = "VARIANT",
             converter = Variant.Names.class, completionCandidates = Variant.Names.class,
             description = "Who migrates, of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     List<Variant> variants;
@@ -86,9 +86,9 @@ public final class QemuTrial implements Callable<Integer> {
     @Mixin
     VerboseOption verbose;
 
-    /** Who migrates: QEMU's own pre-copy or Tern, each with or without XBZRLE. */
+    /** Who migrates: QEMU's own pre-copy or Tern's digest scan, each with or without XBZRLE, or QEMU's stream through Tern. */
     enum Variant {
-        QEMU, QEMU_XBZRLE, TERN, TERN_XBZRLE;
+        QEMU, QEMU_XBZRLE, TERN, TERN_XBZRLE, TERN_STREAM;
 
         boolean byQemu() {
             return this == QEMU || this == QEMU_XBZRLE;
@@ -187,6 +187,7 @@ public final class QemuTrial implements Callable<Integer> {
             long startMicros = System.currentTimeMillis() * 1000;
             Migrated migrated = variant.byQemu()
                     ? qemuRun(pattern, variant, dir, dst, dstObs, srcCtl, incoming, children, open)
+                    : variant == Variant.TERN_STREAM ? ternStreamRun(pattern, dir, dst, dstObs, srcCtl, children, open)
                     : ternRun(pattern, variant, dir, dst, dstObs, srcRam, srcCtl, dstRam, incoming, children, open);
             QmpEvent stop = srcObserver.awaitEvent(e -> e.name().equals("STOP"), Duration.ofSeconds(10));
             Row partial = migrated.partial();
@@ -257,12 +258,54 @@ public final class QemuTrial implements Callable<Integer> {
     /** (c), (d): Tern moves the RAM file; QEMU moves only device state (x-ignore-shared). */
     private Migrated ternRun(GuestKit.Pattern pattern, Variant variant, Path dir, List<String> dst, Path dstObs, Path srcRam, Path srcCtl,
                         Path dstRam, int incoming, ProcessGroup children, List<AutoCloseable> open) throws Exception {
-        List<String> recv = new ArrayList<>(List.of("--listen", "127.0.0.1:0",
-                "--image", dstRam.toString(), "--qemu-incoming", "tcp:127.0.0.1:" + incoming,
-                "--qemu-log", dir.resolve("destination-qemu.log").toString(), "--"));
-        recv.addAll(dst);
-        recv.addAll(List.of("-pidfile", dir.resolve("destination.pid").toString()));
-        ProcessGroup.Receiver started = children.startReceiver("receiver", recv.toArray(String[]::new));
+        List<String> recv = new ArrayList<>(List.of("--image", dstRam.toString(), "--qemu-incoming", "tcp:127.0.0.1:" + incoming));
+        List<String> send = new ArrayList<>(List.of(
+                "--source", "qemu:" + srcRam + ",qmp=" + srcCtl + ",handoff=tcp:127.0.0.1:" + incoming));
+        if (variant.xbzrle()) {
+            send.add("--xbzrle");
+        }
+        TernProcesses t = ternProcesses(dir, recv, dst, dstObs, send, children, open);
+        Map<String, Object> handoff = t.lines().get("handoff");
+        Long handoffBytes = handoff == null ? null : asLong(handoff.get("handoff_ram_bytes"));
+        return t.migrated(pattern, variant, handoffBytes == null ? 0 : handoffBytes);
+    }
+
+    /** (e): Tern carries QEMU's own migration stream; the receiver starts the destination QEMU on ordinary RAM. */
+    private Migrated ternStreamRun(GuestKit.Pattern pattern, Path dir, List<String> dst, Path dstObs, Path srcCtl,
+                                   ProcessGroup children, List<AutoCloseable> open) throws Exception {
+        TernProcesses t = ternProcesses(dir, new ArrayList<>(List.of("--qemu-stream")), dst, dstObs,
+                new ArrayList<>(List.of("--source", "qemu-stream:qmp=" + srcCtl)), children, open);
+        return t.migrated(pattern, Variant.TERN_STREAM, 0);
+    }
+
+    /** What Tern's two processes left: their exits and error, the --stats lines by type, the destination's observer. */
+    private record TernProcesses(String error, Map<String, Map<String, Object>> lines, QmpClient destinationObserver) {
+        /** The row's figures from the summary; {@code extraWire}: bytes QEMU moved beside Tern's link (a hand-off). */
+        Migrated migrated(GuestKit.Pattern pattern, Variant variant, long extraWire) {
+            Map<String, Object> summary = lines.get("summary");
+            if (summary == null) {
+                return new Migrated(new Row(pattern, variant, 0, null, null, null, null, null, null, false, null, error),
+                        destinationObserver);
+            }
+            Long wire = asLong(summary.get("bytes_on_wire"));
+            return new Migrated(new Row(pattern, variant, 0, null, null, asLong(summary.get("downtime_ms")),
+                    wire == null ? null : wire + extraWire, asLong(summary.get("iterations")),
+                    Boolean.TRUE.equals(summary.get("converged")), false, null, error), destinationObserver);
+        }
+    }
+
+    /**
+     * tern-receiver with {@code recv} and the destination QEMU command {@code dst}, then tern-sender
+     * with {@code send}, both at the trial's cap, limit and time bound; waits for both to end.
+     */
+    private TernProcesses ternProcesses(Path dir, List<String> recv, List<String> dst, Path dstObs, List<String> send,
+                                        ProcessGroup children, List<AutoCloseable> open) throws Exception {
+        List<String> r = new ArrayList<>(List.of("--listen", "127.0.0.1:0"));
+        r.addAll(recv);
+        r.addAll(List.of("--qemu-log", dir.resolve("destination-qemu.log").toString(), "--"));
+        r.addAll(dst);
+        r.addAll(List.of("-pidfile", dir.resolve("destination.pid").toString()));
+        ProcessGroup.Receiver started = children.startReceiver("receiver", r.toArray(String[]::new));
         ChildProcess receiver = started.process();
         CompletableFuture<QmpClient> observer = CompletableFuture.supplyAsync(() -> {
             try {
@@ -272,41 +315,26 @@ public final class QemuTrial implements Callable<Integer> {
             }
         });
         Path stats = dir.resolve("stats.jsonl");
-        List<String> send = new ArrayList<>(home.tool("tern-sender", "--to", started.to(),
-                "--source", "qemu:" + srcRam + ",qmp=" + srcCtl + ",handoff=tcp:127.0.0.1:" + incoming,
-                "--bandwidth", Long.toString(bandwidth), "--downtime-limit", switchover.downtimeLimit().toMillis() + "ms",
-                "--max-time", maxTime.toSeconds() + "s", "--on-no-convergence", "force", "--stats", stats.toString()));
-        if (variant.xbzrle()) {
-            send.add("--xbzrle");
-        }
-        ChildProcess sender = children.start("sender", send);
+        List<String> s = new ArrayList<>(List.of("--to", started.to()));
+        s.addAll(send);
+        s.addAll(List.of("--bandwidth", Long.toString(bandwidth), "--downtime-limit",
+                switchover.downtimeLimit().toMillis() + "ms", "--max-time", maxTime.toSeconds() + "s",
+                "--on-no-convergence", "force", "--stats", stats.toString()));
+        ChildProcess sender = children.start("sender", home.tool("tern-sender", s.toArray(String[]::new)));
         int senderExit = sender.awaitExit(maxTime.plusMinutes(5));
         int receiverExit = receiver.awaitExit(Duration.ofMinutes(2));
         QmpClient dstObserver = observer.get();
         open.add(dstObserver);
-        Map<String, Object> summary = null;
-        Map<String, Object> handoff = null;
+        Map<String, Map<String, Object>> lines = new java.util.HashMap<>();
         if (Files.exists(stats)) {
             for (String l : Files.readAllLines(stats)) {
                 Map<String, Object> o = JsonObjects.parse(l);
-                if ("summary".equals(o.get("type"))) {
-                    summary = o;
-                } else if ("handoff".equals(o.get("type"))) {
-                    handoff = o;
-                }
+                lines.put(String.valueOf(o.get("type")), o);
             }
         }
         String error = senderExit != 0 || receiverExit != 0
                 ? "sender exit " + senderExit + ", receiver exit " + receiverExit + sender.tail() : null;
-        if (summary == null) {
-            return new Migrated(new Row(pattern, variant, 0, null, null, null, null, null, null, false,
-                    null, error), dstObserver);
-        }
-        Long wire = asLong(summary.get("bytes_on_wire"));
-        Long handoffBytes = handoff == null ? null : asLong(handoff.get("handoff_ram_bytes"));
-        return new Migrated(new Row(pattern, variant, 0, null, null, asLong(summary.get("downtime_ms")),
-                wire == null ? null : wire + (handoffBytes == null ? 0 : handoffBytes), asLong(summary.get("iterations")),
-                Boolean.TRUE.equals(summary.get("converged")), false, null, error), dstObserver);
+        return new TernProcesses(error, lines, dstObserver);
     }
 
     private static Long asLong(Object o) {

@@ -7,11 +7,11 @@ import java.util.regex.Pattern;
 
 /**
  * The first line of a server the lab starts (tern-receiver, the benchmark's TCP sink):
- * "listening on ADDRESS:PORT, image PATH". The one place that reads it, for servers started on
- * port 0.
+ * "listening on ADDRESS:PORT, image PATH" ({@code image} null for a tern-receiver --qemu-stream,
+ * which has none). The one place that reads it, for servers started on port 0.
  */
 public record Listening(String address, int port, String image) {
-    private static final Pattern LINE = Pattern.compile("listening on ([0-9a-fA-F.:]+):(\\d+), image (.+)");
+    private static final Pattern LINE = Pattern.compile("listening on ([0-9a-fA-F.:]+):(\\d+)(?:, image (.+))?");
 
     /** Waits for {@code server}'s listening line; fails if it ends, prints another, or {@code timeout} passes. */
     public static Listening await(ChildProcess server, Duration timeout) throws IOException, InterruptedException {

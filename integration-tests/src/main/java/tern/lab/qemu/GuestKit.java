@@ -82,6 +82,25 @@ public final class GuestKit {
     }
 
     /**
+     * {@code cmd} run by another QEMU than the system's when the property {@code tern.qemu} names
+     * one (QEMU 10.0 unpacked beside 7.2 by integration-tests/guest/qemu10.sh), with that QEMU's
+     * own data files (its ../share/qemu); {@code cmd} itself otherwise.
+     */
+    public static List<String> onQemu(List<String> cmd) {
+        String binary = System.getProperty("tern.qemu");
+        if (binary == null || binary.isEmpty()) {
+            return cmd;
+        }
+        List<String> c = new ArrayList<>(cmd);
+        c.set(0, binary);
+        Path data = Path.of(binary).toAbsolutePath().getParent().resolveSibling("share/qemu");
+        if (Files.isDirectory(data)) {
+            c.addAll(1, List.of("-L", data.toString()));
+        }
+        return c;
+    }
+
+    /**
      * QEMU booting the guest under TCG (KVM is not available on these machines) with RAM of
      * {@code ramKiB} in {@code ramFile} (share=on; null: ordinary RAM, no memory backend), its
      * serial console connecting to 127.0.0.1:{@code consolePort}, and a QMP socket at {@code qmp}

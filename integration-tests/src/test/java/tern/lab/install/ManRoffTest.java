@@ -26,7 +26,7 @@ class ManRoffTest {
                 ".SH \"EXIT STATUS\"\n.TP\n\\fB0\\fR", ".SH \"SIZES\"\n.PP\nSIZE is bytes"}) {
             assertTrue(roff.contains(s), s + " in\n" + roff);
         }
-        assertTrue(roff.contains("\\fIfile:PATH|qemu:RAMFILE,qmp=SOCKET[,handoff=URI]\\fR"),
+        assertTrue(roff.contains("\\fIfile:PATH|qemu:RAMFILE,qmp=SOCKET[,handoff=URI]|qemu\\-stream:qmp=SOCKET[,listen=URI]\\fR"),
                 "an italic run the generator wrapped is one again:\n" + roff);
         assertTrue(!roff.contains("//") && !roff.contains("::") && !roff.contains(":doctype:"), roff);
     }

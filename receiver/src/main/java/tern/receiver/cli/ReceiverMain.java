@@ -48,8 +48,9 @@ public final class ReceiverMain implements Callable<Integer> {
             description = "Address to listen on (port 0 picks a free port; the chosen address is printed).")
     InetSocketAddress listen;
 
-    @Option(names = "--image", required = true, paramLabel = "PATH",
-            description = "The target image file; created sparse, zero-filled, at each migration's hello.")
+    @Option(names = "--image", paramLabel = "PATH",
+            description = "The target image file; created sparse, zero-filled, at each migration's hello"
+                    + " (required unless --qemu-stream).")
     Path image;
 
     @Option(names = "--overwrite", description = "Allow replacing an existing non-empty image file.")
@@ -108,8 +109,26 @@ public final class ReceiverMain implements Callable<Integer> {
                     + " state (e.g. tcp:0.0.0.0:4444), then continue the guest.")
     String qemuIncoming;
 
+    @Option(names = "--qemu-stream",
+            description = "Carry a QEMU guest's own migration stream (tern-sender --source qemu-stream:): at the hello,"
+                    + " start the destination QEMU given after -- (adding -S -incoming defer and a QMP socket), write"
+                    + " the stream into it, continue its guest once it loaded and the roots agree. No image.")
+    boolean qemuStream;
+
+    @Option(names = "--qemu-stream-to", paramLabel = "unix:PATH",
+            description = "With --qemu-stream: write the stream into a destination QEMU someone else started listening"
+                    + " there (-incoming unix:PATH, or libvirt's side of virsh migrate --migrateuri unix://PATH) instead"
+                    + " of starting one.")
+    String qemuStreamTo;
+
+    @Option(names = "--qemu-stream-qmp", paramLabel = "SOCKET",
+            description = "With --qemu-stream-to: that QEMU's QMP socket; the receiver then checks it, waits for its load"
+                    + " and continues it (without: whoever started it continues it).")
+    Path qemuStreamQmp;
+
     @Option(names = "--qemu-log", paramLabel = "PATH",
-            description = "The destination QEMU's output (default: IMAGE.qemu.log).")
+            description = "The destination QEMU's output (default: IMAGE.qemu.log; with --qemu-stream, "
+                    + QemuStreamRun.DEFAULT_LOG + ").")
     Path qemuLog;
 
     @Option(names = "--handoff-timeout", paramLabel = "DURATION", converter = Converters.Time.class, defaultValue = "60s",
@@ -117,7 +136,7 @@ public final class ReceiverMain implements Callable<Integer> {
     java.time.Duration handoffTimeout;
 
     @Parameters(paramLabel = "QEMU-COMMAND", arity = "0..*",
-            description = "With --qemu-incoming, after --: the destination QEMU's command line.")
+            description = "With --qemu-incoming or --qemu-stream, after --: the destination QEMU's command line.")
     java.util.List<String> qemuCommand = new java.util.ArrayList<>();
 
     @Mixin
@@ -132,6 +151,25 @@ public final class ReceiverMain implements Callable<Integer> {
     public Integer call() throws Exception {
         if (resumeTimeout.isNegative()) {
             throw new IllegalArgumentException("--resume-timeout must not be negative");
+        }
+        if (maxMessage < 64 * 1024 || maxMessage > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--max-message " + maxMessage + " must be between 64KiB and 2GiB");
+        }
+        if (window < 1 || window > 1024) {
+            throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
+        }
+        if (qemuStream) {
+            QemuStreamRun.check(this);
+        } else if (image == null) {
+            throw new IllegalArgumentException("--image is required (or --qemu-stream, which writes no image)");
+        }
+        StartupChecks.resolvable("--listen", listen.getHostString());
+        TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
+        Consumer<String> refusals = refused -> Log.error(PeerText.clean(refused));
+        ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
+                : tlsFiles.serverCredentials(refusals);
+        if (qemuStream) {
+            return new QemuStreamRun(this).run(tlsFiles, credentials, refusals);
         }
         boolean resumable = Files.exists(ResumeFile.pathFor(image));
         // Ordering (docs/design.md): checked before the receiver listens, so no sender moves a byte
@@ -149,20 +187,9 @@ public final class ReceiverMain implements Callable<Integer> {
             throw new IllegalArgumentException("--max-image " + maxImage + " must be at least 4KiB");
         }
         ServerLimits limits = new ServerLimits(maxConnections, helloTimeout, idleTimeout);
-        if (maxMessage < 64 * 1024 || maxMessage > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("--max-message " + maxMessage + " must be between 64KiB and 2GiB");
-        }
-        if (window < 1 || window > 1024) {
-            throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
-        }
-        StartupChecks.resolvable("--listen", listen.getHostString());
-        TlsFiles tlsFiles = tls.resolve(listen.getHostString(), "--listen");
-        Consumer<String> refusals = refused -> Log.error(PeerText.clean(refused));
-        ServerCredentials credentials = tlsFiles == null ? InsecureServerCredentials.create()
-                : tlsFiles.serverCredentials(refusals);
         QemuDestination qemu = qemuDestination();
         ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage, resumeTimeout);
-        SessionListener progress = new SessionListener() {
+        SessionListener progress = new ResumeLines() {
             @Override
             public void started(Hello h) {
                 System.out.println("migration " + PeerText.clean(h.getMigrationId(), 128) + ": " + h.getPageCount() + " pages of "
@@ -187,19 +214,6 @@ public final class ReceiverMain implements Callable<Integer> {
             @Override
             public void drift(long pages) {
                 System.out.println(pages + " pages of the image changed behind the receiver; asking the sender to resend them");
-            }
-
-            @Override
-            public void suspended(String migrationId, String why, Duration timeout) {
-                System.out.println("stream of migration " + migrationId + " lost (" + why + "); holding it for a resume for "
-                        + Durations.format(timeout));
-                System.out.flush();
-            }
-
-            @Override
-            public void resumed(String migrationId, int resumes) {
-                System.out.println("migration " + migrationId + " resumed (resume " + resumes + ")");
-                System.out.flush();
             }
 
             @Override
@@ -255,8 +269,7 @@ public final class ReceiverMain implements Callable<Integer> {
                 System.out.flush();
                 if (qemu != null && o.verified()) {
                     QemuDestination.Running r = qemu.awaitHandOffAndContinue();
-                    System.out.println("guest handed over: destination QEMU pid " + r.pid() + " running"
-                            + (r.resumedEpochMicros() != null ? " (RESUME at " + r.resumedEpochMicros() + " us since the epoch)" : ""));
+                    System.out.println(ResumeLines.handedOverLine(r.pid(), r.resumedEpochMicros()));
                     return 0;
                 }
                 if (!keepServing) {

@@ -356,7 +356,8 @@ final class MigrationService {
             held.owner = this;
             attached = held;
             guard.helloAccepted();
-            tableNext = 0;
+            // a page migration's resumed stream gets the table; a QEMU stream's, only its position (in the accept)
+            tableNext = held.session.resendsTable() ? 0 : -1;
             listener.resumed(held.session.migrationId(), held.session.resumeState().resumes());
             return accept;
         }

@@ -4,16 +4,21 @@ import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import tern.common.wire.Protocol;
 import tern.common.digest.DigestKind;
 import tern.common.digest.DigestTable;
 import tern.common.page.PageGeometry;
+import tern.common.qemu.stream.QemuStreamFormat;
+import tern.common.qemu.stream.RamLayout;
 import tern.common.units.ByteSize;
 import tern.common.wire.PeerText;
 import tern.proto.Hello;
 import tern.proto.PageEncoding;
+import tern.proto.QemuStreamHello;
 import tern.receiver.image.ResumeFile;
 
 /**
@@ -25,6 +30,10 @@ import tern.receiver.image.ResumeFile;
 final class HelloCheck {
     /** What a valid hello asks for. */
     record Asked(PageGeometry geometry, DigestKind kind, Set<PageEncoding> encodings, int maxBatchPages) {
+    }
+
+    /** What a valid QEMU stream hello asks for: the guest's RAM blocks, the digest, the largest chunk. */
+    record StreamAsked(RamLayout layout, DigestKind kind, int maxChunkBytes) {
     }
 
     private final Path imagePath;
@@ -63,7 +72,77 @@ final class HelloCheck {
         return a;
     }
 
-    private Asked valid(Hello h) throws ProtocolException {
+    /**
+     * A new QEMU stream migration's hello: the common fields, then the RAM blocks (they number the
+     * pages: page_count must be their sum), a cryptographic digest (a page a guest crafted to
+     * collide would be dropped as held), chunks that fit this receiver's message limit, and heap for
+     * the table.
+     */
+    StreamAsked streamMigration(Hello h) throws ProtocolException {
+        StreamAsked a = validStream(h);
+        if (!h.getResumeToken().isEmpty()) {
+            throw ProtocolException.precondition("hello.resume_token: this receiver has no migration to resume");
+        }
+        requireHeap(a.layout().pageCount(), a.kind());
+        return a;
+    }
+
+    /** A resuming QEMU stream hello: valid, and for the blocks and digest of the migration it resumes. */
+    StreamAsked resumingStream(Hello h, RamLayout layout, DigestKind kind, String migrationId) throws ProtocolException {
+        if (!h.hasQemuStream()) {
+            throw ProtocolException.precondition("hello.qemu_stream: migration " + migrationId + " relays a QEMU stream;"
+                    + " a resuming hello must say so");
+        }
+        StreamAsked a = validStream(h);
+        if (!a.layout().equals(layout) || a.kind() != kind) {
+            throw ProtocolException.precondition("hello.qemu_stream.blocks: resuming migration " + migrationId + " of "
+                    + layout + " digested with " + kind.cliName() + ", not " + a.layout() + " with " + a.kind().cliName());
+        }
+        return a;
+    }
+
+    private StreamAsked validStream(Hello h) throws ProtocolException {
+        common(h);
+        QemuStreamHello q = h.getQemuStream();
+        if (h.getPageSize() != QemuStreamFormat.PAGE_SIZE) {
+            throw ProtocolException.invalid("hello.page_size: " + Integer.toUnsignedString(h.getPageSize())
+                    + "; a QEMU stream's pages are " + QemuStreamFormat.PAGE_SIZE + " bytes");
+        }
+        List<RamLayout.Entry> entries = new ArrayList<>();
+        for (int i = 0; i < q.getBlocksCount(); i++) {
+            entries.add(new RamLayout.Entry(q.getBlocks(i).getIdstr(), q.getBlocks(i).getUsedBytes()));
+        }
+        RamLayout layout;
+        try {
+            layout = RamLayout.of(entries);
+        } catch (IllegalArgumentException e) {
+            throw ProtocolException.invalid("hello.qemu_stream.blocks: " + e.getMessage());
+        }
+        if (h.getPageCount() != layout.pageCount()) {
+            throw ProtocolException.invalid("hello.page_count: " + Long.toUnsignedString(h.getPageCount())
+                    + ", but the blocks hold " + layout.pageCount() + " pages");
+        }
+        if (layout.bytes() > config.maxImageBytes()) {
+            throw ProtocolException.invalid("hello.qemu_stream.blocks: " + layout.bytes() + " bytes of guest RAM exceed"
+                    + " --max-image " + config.maxImageBytes());
+        }
+        DigestKind kind = digest(h);
+        if (!kind.cryptographic()) {
+            throw ProtocolException.invalid("hello.digest: " + kind.cliName() + " is not cryptographic; a QEMU stream's"
+                    + " held pages are dropped on their digest alone");
+        }
+        long maxChunk = Integer.toUnsignedLong(q.getMaxChunkBytes());
+        long maxMessage = maxChunk + 64 + 6L * Protocol.streamChunkRecords((int) Math.min(Integer.MAX_VALUE, maxChunk)) + 64;
+        if (maxChunk < QemuStreamFormat.PAGE_SIZE || maxMessage > config.maxMessageBytes()) {
+            throw ProtocolException.invalid("hello.qemu_stream.max_chunk_bytes: " + maxChunk + " bytes"
+                    + (maxChunk < QemuStreamFormat.PAGE_SIZE ? " hold no page" : " of payload do not fit the receiver's"
+                    + " message limit of " + config.maxMessageBytes() + " bytes"));
+        }
+        return new StreamAsked(layout, kind, (int) maxChunk);
+    }
+
+    /** What every hello must get right: the protocol version, the id, one stream. */
+    private void common(Hello h) throws ProtocolException {
         if (h.getProtocolVersion() != Protocol.PROTOCOL_VERSION) {
             throw ProtocolException.precondition("hello.protocol_version: " + Integer.toUnsignedString(h.getProtocolVersion())
                     + " is not spoken here; this receiver speaks version " + Protocol.PROTOCOL_VERSION);
@@ -78,6 +157,26 @@ final class HelloCheck {
                     + String.format("%04X", (int) h.getMigrationId().charAt(control)) + " at index " + control
                     + "; an id is shown in logs and may hold no control or format characters");
         }
+        if (h.getStreamCount() != 1) {
+            throw ProtocolException.precondition("hello.stream_count: " + Integer.toUnsignedString(h.getStreamCount())
+                    + " streams; this receiver supports one stream per migration");
+        }
+        if (h.getStreamIndex() != 0) {
+            throw ProtocolException.invalid("hello.stream_index: " + Integer.toUnsignedString(h.getStreamIndex())
+                    + " is not below hello.stream_count " + h.getStreamCount());
+        }
+    }
+
+    private static DigestKind digest(Hello h) throws ProtocolException {
+        try {
+            return DigestKind.fromProto(h.getDigest());
+        } catch (IllegalArgumentException e) {
+            throw ProtocolException.invalid("hello.digest: " + e.getMessage());
+        }
+    }
+
+    private Asked valid(Hello h) throws ProtocolException {
+        common(h);
         if (!PageGeometry.validPageSize(Integer.toUnsignedLong(h.getPageSize()))) {
             throw ProtocolException.invalid("hello.page_size: " + Integer.toUnsignedString(h.getPageSize())
                     + " is not a power of two in " + PageGeometry.MIN_PAGE_SIZE + ".." + PageGeometry.MAX_PAGE_SIZE);
@@ -92,12 +191,7 @@ final class HelloCheck {
             throw ProtocolException.invalid("hello.page_count: an image of " + bytes + " bytes exceeds --max-image "
                     + config.maxImageBytes());
         }
-        DigestKind kind;
-        try {
-            kind = DigestKind.fromProto(h.getDigest());
-        } catch (IllegalArgumentException e) {
-            throw ProtocolException.invalid("hello.digest: " + e.getMessage());
-        }
+        DigestKind kind = digest(h);
         requireTableWithinLimit(pageCount, h.getPageSize(), kind);
         Set<PageEncoding> encodings = EnumSet.noneOf(PageEncoding.class);
         for (int i = 0; i < h.getEncodingsCount(); i++) {
@@ -116,14 +210,6 @@ final class HelloCheck {
             throw ProtocolException.invalid("hello.max_batch_pages: " + Integer.toUnsignedString(h.getMaxBatchPages())
                     + " pages of " + h.getPageSize() + " bytes do not fit the receiver's message limit of "
                     + config.maxMessageBytes() + " bytes");
-        }
-        if (h.getStreamCount() != 1) {
-            throw ProtocolException.precondition("hello.stream_count: " + Integer.toUnsignedString(h.getStreamCount())
-                    + " streams; this receiver supports one stream per migration");
-        }
-        if (h.getStreamIndex() != 0) {
-            throw ProtocolException.invalid("hello.stream_index: " + Integer.toUnsignedString(h.getStreamIndex())
-                    + " is not below hello.stream_count " + h.getStreamCount());
         }
         return new Asked(new PageGeometry(h.getPageSize(), pageCount), kind, encodings, (int) maxBatchPages);
     }

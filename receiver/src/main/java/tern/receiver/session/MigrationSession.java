@@ -3,6 +3,8 @@ package tern.receiver.session;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.nio.file.Path;
+import tern.common.page.PageGeometry;
+import tern.common.qemu.stream.QemuStreamFormat;
 import tern.common.wire.Protocol;
 import tern.common.digest.RootDigest;
 import tern.common.wire.PeerText;
@@ -18,8 +20,11 @@ import tern.common.wire.WireMessage;
 import tern.proto.ReceiverMessage;
 import tern.proto.Resync;
 import tern.proto.SenderMessage;
+import tern.proto.StreamChunk;
 import tern.proto.Verdict;
 import tern.receiver.image.TargetImage;
+import tern.receiver.stream.StreamDestination;
+import tern.receiver.stream.StreamSession;
 
 /**
  * One migration as the receiver sees it, fed one message at a time by its stream:
@@ -55,6 +60,8 @@ public final class MigrationSession {
     private long batches;
     private Verdict verdict;
     private ResumeState resume;
+    /** A relayed QEMU stream's migration (hello.qemu_stream); null for a page migration. */
+    private StreamSession stream;
     private final AckMessage ack = new AckMessage();
     private final IterationTally tally = new IterationTally();
 
@@ -79,7 +86,9 @@ public final class MigrationSession {
                 onMark(msg.getMark());
                 return null;
             case COMPLETE:
-                return new ProtoWire(onComplete(msg.getComplete()));
+                return new ProtoWire(stream != null ? onStreamComplete(msg.getComplete()) : onComplete(msg.getComplete()));
+            case STREAM_CHUNK:
+                return onStreamChunk(msg.getStreamChunk());
             default:
                 throw ProtocolException.invalid("message: no kind set (empty or unknown message)");
         }
@@ -99,15 +108,20 @@ public final class MigrationSession {
     }
 
     public long batches() {
-        return batches;
+        return stream != null ? stream.chunks() : batches;
     }
 
     public long pagesStored() {
-        return image == null ? 0 : image.pagesStored();
+        return stream != null ? stream.pagesStored() : image == null ? 0 : image.pagesStored();
     }
 
     public long pagesAlreadyHeld() {
         return image == null ? 0 : image.pagesAlreadyHeld();
+    }
+
+    /** Whether a resumed stream is sent the digest table (a page migration) or only told its position (a QEMU stream). */
+    public boolean resendsTable() {
+        return stream == null;
     }
 
     /**
@@ -123,6 +137,9 @@ public final class MigrationSession {
             throw ProtocolException.invalid("hello: a second hello on the same stream");
         }
         migrationId = idOf(h);
+        if (h.hasQemuStream() || config.streams() != null) {
+            return onStreamHello(h);
+        }
         // Ordering (docs/design.md): the whole hello, free disk and heap included, is checked before
         // the image is created, so a refused hello changes nothing (invariant 4)
         HelloCheck.Asked a = check.newMigration(h);
@@ -142,12 +159,78 @@ public final class MigrationSession {
     }
 
     private Accept accept(ImageState imageState) {
-        return Accept.newBuilder()
+        Accept.Builder a = Accept.newBuilder()
                 .setResumeToken(resume.token())
                 .setImageState(imageState)
                 .setWindow(config.window())
-                .setMaxMessageBytes(config.maxMessageBytes())
-                .build();
+                .setMaxMessageBytes(config.maxMessageBytes());
+        if (stream != null) {
+            a.setStreamNextSequence(stream.nextSequence());
+        }
+        return a.build();
+    }
+
+    // ---------------------------------------------------------------- a relayed QEMU stream
+
+    /**
+     * A QEMU stream's hello: checked whole, then the destination QEMU is started and checked
+     * against it and made to listen, before the accept, so a destination that cannot load the
+     * stream refuses the hello and nothing of the source has moved.
+     */
+    private Accept onStreamHello(Hello h) throws ProtocolException {
+        if (config.streams() == null) {
+            throw ProtocolException.precondition("hello.qemu_stream: this receiver writes page migrations into --image;"
+                    + " a QEMU stream needs tern-receiver --qemu-stream -- QEMU-COMMAND...");
+        }
+        if (!h.hasQemuStream()) {
+            throw ProtocolException.precondition("hello.qemu_stream: missing; this receiver (--qemu-stream) carries QEMU"
+                    + " streams only, a page migration needs tern-receiver --image");
+        }
+        HelloCheck.StreamAsked a = check.streamMigration(h);
+        StreamDestination.Connection destination;
+        try {
+            destination = config.streams().open(h.getQemuStream(), a.layout());
+        } catch (IOException e) {
+            throw ProtocolException.precondition("hello: destination QEMU: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ProtocolException.precondition("hello: interrupted while starting the destination QEMU");
+        }
+        try {
+            stream = new StreamSession(a.layout(), a.kind(), a.maxChunkBytes(), destination, config.streamLoadTimeout());
+        } catch (IOException e) {
+            destination.close();
+            throw ProtocolException.precondition("hello: destination QEMU: " + e.getMessage());
+        }
+        resume = ResumeState.inMemory(migrationId, new PageGeometry(QemuStreamFormat.PAGE_SIZE, a.layout().pageCount()),
+                a.kind());
+        state = State.RECEIVING;
+        listener.started(h);
+        return accept(ImageState.STREAM_POSITION);
+    }
+
+    private WireMessage onStreamChunk(StreamChunk c) throws ProtocolException {
+        requireReceiving("stream_chunk");
+        if (stream == null) {
+            throw ProtocolException.invalid("stream_chunk: migration " + migrationId + " is a page migration");
+        }
+        byte[] digests = stream.apply(c);
+        return ack.of(c.getSequence(), digests, c.getPageIndexesCount() * stream.digestLength());
+    }
+
+    private ReceiverMessage onStreamComplete(Complete c) throws ProtocolException {
+        requireReceiving("complete");
+        try {
+            verdict = stream.complete(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ProtocolException.precondition("complete: interrupted while the destination QEMU loaded the stream");
+        }
+        state = State.DONE;
+        if (verdict.getOk()) {
+            listener.handedOver(stream.running().pid(), stream.running().resumedEpochMicros());
+        }
+        return ReceiverMessage.newBuilder().setVerdict(verdict).build();
     }
 
     // ---------------------------------------------------------------- the resume edges
@@ -191,6 +274,11 @@ public final class MigrationSession {
      * for this migration, or a resume file that cannot be unsealed, is refused with nothing changed.
      */
     public Accept resume(Hello h) throws ProtocolException {
+        if (stream != null) {
+            check.resumingStream(h, stream.layout(), resume.header().digest(), migrationId);
+            resume.resumed();
+            return accept(ImageState.STREAM_POSITION);
+        }
         HelloCheck.Asked a = check.resuming(h, resume.header());
         // Ordering (docs/design.md): unsealed before this stream's decoder exists, so before its first store.
         resume.unseal();
@@ -206,6 +294,7 @@ public final class MigrationSession {
 
     private WireMessage onBatch(PageBatch b) throws ProtocolException {
         requireReceiving("batch");
+        requirePages("batch");
         if (b.getSequence() != lastSequence + 1) {
             throw ProtocolException.invalid("batch " + Long.toUnsignedString(b.getSequence()) + ": sequence: expected "
                     + (lastSequence + 1));
@@ -223,6 +312,7 @@ public final class MigrationSession {
 
     private void onMark(IterationMark m) throws ProtocolException {
         requireReceiving("mark");
+        requirePages("mark");
         if (m.getPhase() == Phase.PHASE_UNSPECIFIED || m.getPhase() == Phase.UNRECOGNIZED) {
             throw ProtocolException.invalid("mark.phase: unknown phase " + m.getPhaseValue());
         }
@@ -309,6 +399,12 @@ public final class MigrationSession {
         return ReceiverMessage.newBuilder().setVerdict(verdict).build();
     }
 
+    private void requirePages(String what) throws ProtocolException {
+        if (stream != null) {
+            throw ProtocolException.invalid(what + ": migration " + migrationId + " relays a QEMU stream (stream_chunk)");
+        }
+    }
+
     /** The iteration in progress ended (the next one's mark, or the completion): its figures to the listener. */
     private void endIteration() {
         ReceivedIteration r = tally.end(migrationId, pagesStored(), pagesAlreadyHeld(), batches);
@@ -328,6 +424,9 @@ public final class MigrationSession {
 
     /** Closes the image file; the file stays as it is. */
     public void close() {
+        if (stream != null) {
+            stream.close();
+        }
         if (image != null) {
             try {
                 image.close();

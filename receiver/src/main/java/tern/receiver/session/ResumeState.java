@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import tern.common.wire.Protocol;
 import tern.common.digest.DigestKind;
+import tern.common.page.PageGeometry;
 import tern.proto.DigestTableChunk;
 import tern.receiver.image.ResumeFile;
 import tern.receiver.image.TargetImage;
@@ -37,6 +38,17 @@ public final class ResumeState {
         byte[] token = new byte[16];
         new SecureRandom().nextBytes(token);
         return new ResumeState(imagePath, new ResumeFile.Header(migrationId, token, image.geometry(), kind), image, null);
+    }
+
+    /**
+     * A relayed QEMU stream's: a token and nothing on disk. Its state lives in the destination QEMU
+     * and in this receiver's memory, neither of which a restarted receiver has, so there is no file
+     * to seal or rebuild from.
+     */
+    static ResumeState inMemory(String migrationId, PageGeometry geometry, DigestKind kind) {
+        byte[] token = new byte[16];
+        new SecureRandom().nextBytes(token);
+        return new ResumeState(null, new ResumeFile.Header(migrationId, token, geometry, kind), null, null);
     }
 
     /**
@@ -87,6 +99,9 @@ public final class ResumeState {
      * sealed before those stores.
      */
     void unseal() throws ProtocolException {
+        if (imagePath == null) {
+            return;
+        }
         try {
             ResumeFile.writeUnsealed(imagePath, header);
         } catch (IOException e) {
@@ -126,6 +141,9 @@ public final class ResumeState {
      * unsealed and a restart rebuilds the table; the error is returned for the log.
      */
     public String seal() {
+        if (imagePath == null) {
+            return null;
+        }
         try {
             ResumeFile.writeSealed(imagePath, header, image);
             return null;
@@ -156,6 +174,9 @@ public final class ResumeState {
 
     /** The migration is over (verified or failed for good): nothing is left to resume. */
     public void forget() {
+        if (imagePath == null) {
+            return;
+        }
         try {
             ResumeFile.delete(imagePath);
         } catch (IOException ignored) {

@@ -35,6 +35,13 @@ public interface SessionListener {
     default void verified() throws Exception {
     }
 
+    /**
+     * A relayed QEMU stream's destination loaded it, the roots agreed, and its guest was continued:
+     * QEMU's pid and its own timestamp of the RESUME (null if none came). Before the verdict is sent.
+     */
+    default void handedOver(long pid, Long resumedEpochMicros) {
+    }
+
     SessionListener NONE = new SessionListener() {
     };
 
@@ -81,6 +88,12 @@ public interface SessionListener {
             public void verified() throws Exception {
                 first.verified();
                 second.verified();
+            }
+
+            @Override
+            public void handedOver(long pid, Long resumedEpochMicros) {
+                first.handedOver(pid, resumedEpochMicros);
+                second.handedOver(pid, resumedEpochMicros);
             }
         };
     }

@@ -152,7 +152,7 @@ final class HostileSession {
     }
 
     /**
-     * "where: what was wrong", where names the message and field (hello.page_size, batch 7 page 3,
+     * "where: what was wrong", where names the message and field (hello.page_size, batch 7 page 3, stream_chunk,
      * mark.phase, complete.root_digest, message) or the image. Checked without a regex: the fuzzer
      * hooks java.util.regex.
      */
@@ -160,7 +160,7 @@ final class HostileSession {
         if (m == null || m.indexOf(": ") < 1 || m.endsWith(": ")) {
             return false;
         }
-        for (String where : new String[] {"hello", "batch", "mark", "complete", "message", "image "}) {
+        for (String where : new String[] {"hello", "batch", "mark", "complete", "stream_chunk", "message", "image "}) {
             if (m.startsWith(where)) {
                 return true;
             }

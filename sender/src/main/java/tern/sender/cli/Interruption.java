@@ -3,11 +3,12 @@ package tern.sender.cli;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import sun.misc.Signal;
 import tern.common.stats.IterationStats;
 import tern.sender.engine.EngineListener;
-import tern.sender.engine.PrecopyLoop;
 import tern.sender.engine.SourceControl;
+import tern.sender.engine.Stoppable;
 import tern.sender.report.RunReports;
 import tern.sender.source.MemorySource;
 
@@ -16,8 +17,9 @@ import tern.sender.source.MemorySource;
  * other shutdown of the JVM before the sender finished. A shutdown hook stops the engine (its
  * channel fails every later step), settles the source through the migration's
  * {@link SourceControl} (a paused source is resumed and a hand-off rolled back, unless the
- * migration verified and --after-success decided), tells the receiver with a Cancel (its
- * confirmation awaited for at most {@link #CONFIRM}), ends the reports (--stats closes with a
+ * migration verified and --after-success decided; a relayed QEMU stream's guest runs on, its QEMU
+ * migration cancelled, unless Complete went: QemuStreamSender#release), tells the receiver with a
+ * Cancel (its confirmation awaited for at most {@link #CONFIRM}), ends the reports (--stats closes with a
  * summary saying the migration was interrupted) and prints one line saying what happened and the
  * state of the source, after ending a progress line. Then the JVM exits 128 + the signal's
  * number: 130, 143, 129.
@@ -40,9 +42,9 @@ final class Interruption implements EngineListener {
     private volatile String signal;
     private volatile String phase = "before the migration started";
     private volatile boolean completing;
-    private volatile MemorySource source;
-    private volatile SourceControl control;
-    private volatile PrecopyLoop loop;
+    /** Settles the source and says how, for the line: "source resumed (running)". */
+    private volatile Supplier<String> release;
+    private volatile Stoppable loop;
     private volatile boolean finished;
     private volatile boolean interrupted;
 
@@ -69,12 +71,16 @@ final class Interruption implements EngineListener {
 
     /** The source is open, and {@code control} settles it. */
     void migrating(MemorySource source, SourceControl control) {
-        this.source = source;
-        this.control = control;
+        migrating(() -> "source " + control.release() + " (" + source.runState() + ")");
     }
 
-    /** The engine about to run: the hook stops it and has it cancel. */
-    void engine(PrecopyLoop loop) {
+    /** The source is open, and {@code release} settles it (once, from any thread), saying how. */
+    void migrating(Supplier<String> release) {
+        this.release = release;
+    }
+
+    /** The migration about to run (the engine, a QEMU stream's relay): the hook stops it and has it cancel. */
+    void engine(Stoppable loop) {
         this.loop = loop;
     }
 
@@ -110,15 +116,14 @@ final class Interruption implements EngineListener {
         if (r != null) {
             r.endLine();
         }
-        PrecopyLoop l = loop;
+        Stoppable l = loop;
         if (l != null) {
             l.abandon(what); // first: the engine takes no further step, so it cannot pause the source again
         }
         StringBuilder line = new StringBuilder("tern-sender: ").append(what);
-        SourceControl c = control;
-        if (c != null) {
-            String outcome = c.release();
-            line.append(": source ").append(outcome).append(" (").append(source.runState()).append(')');
+        Supplier<String> settle = release;
+        if (settle != null) {
+            line.append(": ").append(settle.get());
         }
         if (l != null) {
             try {

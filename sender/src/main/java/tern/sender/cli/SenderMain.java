@@ -46,6 +46,8 @@ import tern.sender.source.MemorySource;
 import tern.sender.source.ProcessPauser;
 import tern.sender.source.QemuSource;
 import tern.sender.source.QemuSourceSpec;
+import tern.sender.stream.QemuStreamSender;
+import tern.sender.stream.QemuStreamSpec;
 import tern.sender.transport.MigrationChannel;
 import tern.sender.workload.Workloads;
 
@@ -84,10 +86,12 @@ public final class SenderMain implements Callable<Integer> {
                         + " (idle, webserver, kernel-compile, memcached, zeusmp, bzip2, mcf, milc, bwaves) or trace:FILE.")
         String workload;
 
-        @Option(names = "--source", paramLabel = "file:PATH|qemu:RAMFILE,qmp=SOCKET[,handoff=URI]",
+        @Option(names = "--source", paramLabel = "file:PATH|qemu:RAMFILE,qmp=SOCKET[,handoff=URI]|qemu-stream:qmp=SOCKET[,listen=URI]",
                 description = "A file another process writes, or a QEMU guest's shared RAM file and QMP socket"
                         + " (no dirty log: digest scans, --mode digest); handoff=URI moves the guest's device state"
-                        + " to the destination QEMU after a verified migration.")
+                        + " to the destination QEMU after a verified migration; or a QEMU guest whose own migration"
+                        + " stream Tern carries to a tern-receiver --qemu-stream (Tern runs migrate, or with"
+                        + " listen=unix:PATH|tcp:127.0.0.1:PORT carries the migrate someone else runs).")
         String source;
     }
 
@@ -246,12 +250,20 @@ public final class SenderMain implements Callable<Integer> {
 
     private int migrate(Interruption interruption) throws Exception {
         EngineConfig cfg = engineConfig();
+        QemuStreamSpec stream = null;
+        if (sourceChoice.source != null && sourceChoice.source.startsWith(QemuStreamSpec.PREFIX)) {
+            stream = QemuStreamSpec.parse(sourceChoice.source);
+            QemuStreamRun.check(cfg, target.embeddedImage != null, pausePid != null, progress);
+        }
         ChannelCredentials credentials = credentials();
-        preflight(cfg);
+        preflight(cfg, stream);
         try (RunReports reports = RunReports.create(System.out, System.err, quiet, progress, stats, cfg.migrationId())) {
             interruption.reports(reports);
             try {
-                return migrate(cfg, credentials, reports, interruption);
+                return stream != null
+                        ? new QemuStreamRun(stream, cfg, target.to, credentials, keepalive, resumeTimeout, quiet)
+                                .run(reports, interruption)
+                        : migrate(cfg, credentials, reports, interruption);
             } catch (Exception e) {
                 reports.failed(e);
                 throw e;
@@ -309,7 +321,7 @@ public final class SenderMain implements Callable<Integer> {
         }
     }
 
-    private static String addresses(List<InetSocketAddress> to) {
+    static String addresses(List<InetSocketAddress> to) {
         List<String> a = new ArrayList<>();
         for (InetSocketAddress t : to) {
             a.add(t.getHostString() + ":" + t.getPort());
@@ -323,11 +335,18 @@ public final class SenderMain implements Callable<Integer> {
      * memory the workload, the engine and an embedded receiver will allocate against what the JVM
      * and the machine can give ({@link MemoryBudget}). A failure is a usage error (exit 2).
      */
-    private void preflight(EngineConfig cfg) throws IOException {
+    private void preflight(EngineConfig cfg, QemuStreamSpec stream) throws IOException {
         if (stats != null) {
             StartupChecks.writableFile("--stats", stats);
         }
         MemoryBudget budget = MemoryBudget.here();
+        if (stream != null) {
+            // the guest's size is QEMU's to tell, once QMP answers (the stream's preflight)
+            StartupChecks.unixSocket("--source (qmp=)", stream.qmpSocket());
+            budget.heap("the QEMU stream relay's chunks (--window " + cfg.window() + ")", QemuStreamSender.relayHeapBytes(cfg));
+            budget.check();
+            return;
+        }
         PageGeometry g;
         boolean dirtyLog;
         if (sourceChoice.workload != null) {
@@ -371,7 +390,8 @@ public final class SenderMain implements Callable<Integer> {
             return QemuSourceSpec.parse(s).ramFile();
         }
         if (!s.startsWith("file:")) {
-            throw new IllegalArgumentException("--source " + s + ": expected file:PATH or qemu:RAMFILE,qmp=SOCKET");
+            throw new IllegalArgumentException("--source " + s + ": expected file:PATH, qemu:RAMFILE,qmp=SOCKET or"
+                    + " qemu-stream:qmp=SOCKET");
         }
         return Path.of(s.substring(5));
     }

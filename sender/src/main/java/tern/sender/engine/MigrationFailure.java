@@ -17,7 +17,7 @@ public final class MigrationFailure extends Exception {
         return partial;
     }
 
-    MigrationFailure withPartial(MigrationResult r) {
+    public MigrationFailure withPartial(MigrationResult r) {
         this.partial = r;
         return this;
     }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import tern.common.wire.ProtoFields;
-import tern.common.wire.Varints;
 import tern.common.wire.WireMessage;
 import tern.proto.PageBatch;
 import tern.proto.PageEncoding;
@@ -102,12 +101,8 @@ final class PageBatchEncoder implements WireMessage {
      * write; valid until the next {@link #add} or {@link #reset}.
      */
     WireMessage message(long sequence, int iteration) {
-        int idxBytes = 0;
-        int lenBytes = 0;
-        for (int i = 0; i < count; i++) {
-            idxBytes += Varints.size(pages[i]);
-            lenBytes += Varints.size(lengths[i]);
-        }
+        int idxBytes = ProtoFields.packedLength(pages, count);
+        int lenBytes = ProtoFields.packedLength(lengths, count);
         int batchSize = ProtoFields.varintSize(PageBatch.SEQUENCE_FIELD_NUMBER, sequence)
                 + ProtoFields.varintSize(PageBatch.ITERATION_FIELD_NUMBER, iteration)
                 + ProtoFields.delimitedSize(PageBatch.PAGE_INDEXES_FIELD_NUMBER, idxBytes)
@@ -118,19 +113,13 @@ final class PageBatchEncoder implements WireMessage {
         int pos = ProtoFields.delimited(h, 0, SenderMessage.BATCH_FIELD_NUMBER, batchSize);
         pos = ProtoFields.varint(h, pos, PageBatch.SEQUENCE_FIELD_NUMBER, sequence);
         pos = ProtoFields.varint(h, pos, PageBatch.ITERATION_FIELD_NUMBER, iteration);
+        pos = ProtoFields.packed(h, pos, PageBatch.PAGE_INDEXES_FIELD_NUMBER, pages, count, idxBytes);
         if (count > 0) {
-            pos = ProtoFields.delimited(h, pos, PageBatch.PAGE_INDEXES_FIELD_NUMBER, idxBytes);
-            for (int i = 0; i < count; i++) {
-                pos = Varints.put(h, pos, pages[i]);
-            }
             pos = ProtoFields.delimited(h, pos, PageBatch.ENCODINGS_FIELD_NUMBER, count);
             System.arraycopy(encodings, 0, h, pos, count);
             pos += count;
-            pos = ProtoFields.delimited(h, pos, PageBatch.PAYLOAD_LENGTHS_FIELD_NUMBER, lenBytes);
-            for (int i = 0; i < count; i++) {
-                pos = Varints.put(h, pos, lengths[i]);
-            }
         }
+        pos = ProtoFields.packed(h, pos, PageBatch.PAYLOAD_LENGTHS_FIELD_NUMBER, lengths, count, lenBytes);
         if (bytes > 0) {
             pos = ProtoFields.delimited(h, pos, PageBatch.PAYLOAD_FIELD_NUMBER, bytes);
         }

@@ -36,7 +36,7 @@ import tern.sender.transport.MigrationChannel;
  * derived from the iterations). Each ordering rule is commented where it is enforced; the list is
  * in docs/design.md, "Ordering rules".
  */
-public final class PrecopyLoop {
+public final class PrecopyLoop implements Stoppable {
     private final MemorySource source;
     private final EngineConfig cfg;
     private final EngineListener listener;
@@ -211,25 +211,18 @@ public final class PrecopyLoop {
         }
     }
 
-    /**
-     * Stops the migration from another thread (the sender's shutdown hook): from now on every
-     * send and reply fails, so the engine thread ends at its next step; nothing is sent yet.
-     */
+    /** Stops the migration from another thread (the sender's shutdown hook). */
+    @Override
     public void abandon(String reason) {
         link.abandon(reason);
     }
 
-    /**
-     * After {@link #abandon}: tells the receiver the migration is over (a Cancel) and waits up to
-     * {@code confirm} for it to say so. Any thread.
-     *
-     * @return whether the receiver confirmed
-     */
+    @Override
     public boolean cancel(String reason, Duration confirm) throws InterruptedException {
         return link.cancel(reason, confirm);
     }
 
-    /** Whether the receiver accepted the migration's hello (it holds the migration until told otherwise). */
+    @Override
     public boolean accepted() {
         return link.accepted();
     }

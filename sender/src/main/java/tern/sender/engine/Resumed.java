@@ -6,7 +6,7 @@ package tern.sender.engine;
  * caught only by {@link ResumingLink#repeatOnResume}, which starts the interrupted step over.
  * A signal, not an error: no stack trace is taken.
  */
-final class Resumed extends Exception {
+public final class Resumed extends Exception {
     Resumed() {
         super("resumed on a new stream", null, false, false);
     }

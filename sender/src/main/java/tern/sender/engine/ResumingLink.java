@@ -39,13 +39,27 @@ import tern.sender.transport.WireMeter;
  * resume itself re-announces the iteration. A loss that cannot be resumed (no --resume-timeout,
  * a refusal, the timeout spent) is a {@link MigrationFailure}.
  */
-final class ResumingLink implements AckWindow.Replies {
-    /** The version of migration.proto's exchange this sender speaks. */
-
+public final class ResumingLink implements AckWindow.Replies {
     /** A piece of the migration that starts over when the link resumes. */
     @FunctionalInterface
-    interface Step<T> {
+    public interface Step<T> {
         T run() throws Resumed, MigrationFailure, InterruptedException;
+    }
+
+    /**
+     * What a resumed stream does once the receiver accepted it, before the interrupted step starts
+     * over: the pre-copy loop reads the receiver's table and re-announces its iteration
+     * ({@link #reattachFromTable}); a relayed QEMU stream resends the chunks not yet applied. It
+     * sends on the channel itself: a loss there is one more attempt of the same resume.
+     */
+    @FunctionalInterface
+    public interface Reattach {
+        Reattached reattach(Accept accept, MigrationChannel channel, long deadlineNanos)
+                throws ChannelException, MigrationFailure, InterruptedException;
+    }
+
+    /** What a reattached stream resends ({@code count}, for the listener) and the log's words for it. */
+    public record Reattached(long count, String says) {
     }
 
     private final MigrationChannel channel;
@@ -53,6 +67,7 @@ final class ResumingLink implements AckWindow.Replies {
     private final Duration resumeTimeout;
     private final TableReconciler reconciler;
     private final Runnable forgetStream;
+    private final Reattach reattach;
     private final EngineListener listener;
     private Hello hello;
     /** From the first Accept; read by a cancel from another thread. */
@@ -71,6 +86,22 @@ final class ResumingLink implements AckWindow.Replies {
         this.resumeTimeout = resumeTimeout;
         this.reconciler = reconciler;
         this.forgetStream = forgetStream;
+        this.reattach = this::reattachFromTable;
+        this.listener = listener;
+    }
+
+    /**
+     * A link whose resumed streams are brought up to date by {@code reattach} (a relayed QEMU
+     * stream's), opened with {@link #open(Hello, ImageState)}.
+     *
+     * @param resumeTimeout how long to keep reconnecting after a loss, or null to fail at once
+     */
+    public ResumingLink(MigrationChannel channel, Duration resumeTimeout, Reattach reattach, EngineListener listener) {
+        this.channel = channel;
+        this.resumeTimeout = resumeTimeout;
+        this.reconciler = null;
+        this.forgetStream = null;
+        this.reattach = reattach;
         this.listener = listener;
     }
 
@@ -83,7 +114,15 @@ final class ResumingLink implements AckWindow.Replies {
                 .setPageSize(g.pageSize()).setPageCount(g.pages()).setDigest(cfg.digest().toProto())
                 .addEncodings(PageEncoding.RAW).addEncodings(PageEncoding.ZERO).setMaxBatchPages(cfg.batchPages())
                 .setStreamIndex(0).setStreamCount(1);
-        this.hello = (cfg.xbzrle() ? h.addEncodings(PageEncoding.XBZRLE) : h).build();
+        return open((cfg.xbzrle() ? h.addEncodings(PageEncoding.XBZRLE) : h).build(), ImageState.ZEROED);
+    }
+
+    /**
+     * The first stream: {@code hello}, then the receiver's accept, which must offer {@code expected},
+     * with the resume token. A loss here is not resumed.
+     */
+    public Accept open(Hello hello, ImageState expected) throws MigrationFailure, InterruptedException {
+        this.hello = hello;
         ReceiverMessage reply;
         StringBuilder unreachable = new StringBuilder();
         for (int tried = 1; ; tried++) {
@@ -110,8 +149,10 @@ final class ResumingLink implements AckWindow.Replies {
             throw new MigrationFailure("receiver answered hello with " + reply.getKindCase() + " instead of accept");
         }
         Accept a = reply.getAccept();
-        if (a.getImageState() != ImageState.ZEROED) {
-            throw new MigrationFailure("receiver offers image state " + a.getImageState() + "; this sender starts from a zeroed image only");
+        if (a.getImageState() != expected) {
+            throw new MigrationFailure("receiver offers image state " + a.getImageState() + " where this sender needs "
+                    + expected + (expected == ImageState.STREAM_POSITION
+                    ? " (a receiver that does not carry QEMU streams: run it with --qemu-stream)" : ""));
         }
         token = a.getResumeToken();
         return a;
@@ -132,12 +173,12 @@ final class ResumingLink implements AckWindow.Replies {
         }
     }
 
-    void send(SenderMessage m) throws Resumed, MigrationFailure, InterruptedException {
+    public void send(SenderMessage m) throws Resumed, MigrationFailure, InterruptedException {
         send(new ProtoWire(m));
     }
 
     /** Sends {@code m}; it has been written into the transport's buffers when this returns. */
-    void send(WireMessage m) throws Resumed, MigrationFailure, InterruptedException {
+    public void send(WireMessage m) throws Resumed, MigrationFailure, InterruptedException {
         try {
             channel.send(m);
         } catch (ChannelException e) {
@@ -167,7 +208,7 @@ final class ResumingLink implements AckWindow.Replies {
     }
 
     /** Runs {@code step}; each time the link resumes under it, runs it again from its start. */
-    <T> T repeatOnResume(Step<T> step) throws MigrationFailure, InterruptedException {
+    public <T> T repeatOnResume(Step<T> step) throws MigrationFailure, InterruptedException {
         while (true) {
             try {
                 return step.run();
@@ -178,43 +219,43 @@ final class ResumingLink implements AckWindow.Replies {
     }
 
     /** Resumes so far. */
-    int reconnects() {
+    public int reconnects() {
         return reconnects;
     }
 
-    WireMeter meter() {
+    public WireMeter meter() {
         return channel.meter();
     }
 
     /** Half-closes the stream after the verdict. */
-    void finish() {
+    public void finish() {
         channel.finish();
     }
 
     /** Gives up: the receiver is told (a Cancel) and ends the migration rather than hold it for a resume. */
-    void abort(String why) {
+    public void abort(String why) {
         channel.abort(why, token);
     }
 
     /** Whether the receiver accepted the migration (there is a token to present). */
-    boolean accepted() {
+    public boolean accepted() {
         return token != null;
     }
 
     /** Gives up from another thread: every later step fails; nothing is sent yet ({@link #cancel}). */
-    void abandon(String why) {
+    public void abandon(String why) {
         channel.abandon(why);
     }
 
     /** Tells the receiver the migration is over, and waits up to {@code confirm} for it to say so. Any thread. */
-    boolean cancel(String why, Duration confirm) throws InterruptedException {
+    public boolean cancel(String why, Duration confirm) throws InterruptedException {
         return channel.cancel(why, token, confirm);
     }
 
     /**
      * The connection was lost: reconnect with back-off, presenting the migration's token, until
-     * the receiver accepts or --resume-timeout runs out; then take its table as the latest version
-     * it holds of every page and announce the current iteration on the new stream.
+     * the receiver accepts or --resume-timeout runs out; then bring the new stream up to date
+     * ({@link Reattach}).
      */
     private void resume(ChannelException cause) throws MigrationFailure, InterruptedException {
         if (resumeTimeout == null || !cause.resumable()) {
@@ -236,20 +277,16 @@ final class ResumingLink implements AckWindow.Replies {
                 channel.open();
                 channel.send(SenderMessage.newBuilder().setHello(hello.toBuilder().setResumeToken(token)).build());
                 ReceiverMessage reply = channel.take(Math.max(1, deadline - System.nanoTime()));
-                if (!reply.hasAccept() || reply.getAccept().getImageState() != ImageState.FROM_TABLE) {
+                if (!reply.hasAccept()) {
                     throw new MigrationFailure("receiver " + channel.address() + " answered a resuming hello with "
-                            + reply.getKindCase()
-                            + (reply.hasAccept() ? " of image state " + reply.getAccept().getImageState() : ""));
+                            + reply.getKindCase());
                 }
-                long lacking = reconcile(deadline);
-                // Ordering rule (docs/design.md): the mark before any batch on the new stream; the
-                // receiver starts its iteration count over with each stream.
-                channel.send(mark);
+                Reattached r = reattach.reattach(reply.getAccept(), channel, deadline);
                 reconnects++;
                 listener.message("resumed after " + attempt + " attempt(s) in " + (System.nanoTime() - start) / 1_000_000
                         + " ms (reconnect " + reconnects + (addresses > 1 ? ", at " + channel.address() : "")
-                        + "): the receiver lacks " + lacking + " pages sent; resending them");
-                listener.resumed(reconnects, lacking);
+                        + "): " + r.says());
+                listener.resumed(reconnects, r.count());
                 return;
             } catch (ChannelException e) {
                 last = e.getMessage();
@@ -268,6 +305,20 @@ final class ResumingLink implements AckWindow.Replies {
             channel.idle(backoffMs);
             backoffMs = Math.min(backoffMs * 2, 2_000);
         }
+    }
+
+    /** The pre-copy loop's {@link Reattach}: the receiver's table, then the current iteration's mark. */
+    private Reattached reattachFromTable(Accept accept, MigrationChannel channel, long deadline)
+            throws ChannelException, MigrationFailure, InterruptedException {
+        if (accept.getImageState() != ImageState.FROM_TABLE) {
+            throw new MigrationFailure("receiver " + channel.address()
+                    + " answered a resuming hello with an accept of image state " + accept.getImageState());
+        }
+        long lacking = reconcile(deadline);
+        // Ordering rule (docs/design.md): the mark before any batch on the new stream; the
+        // receiver starts its iteration count over with each stream.
+        channel.send(mark);
+        return new Reattached(lacking, "the receiver lacks " + lacking + " pages sent; resending them");
     }
 
     /**

@@ -1,6 +1,10 @@
 package tern.sender.source;
 
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code --source qemu:RAMFILE,qmp=SOCKET[,handoff=URI]}: a running QEMU guest whose RAM is
@@ -10,6 +14,7 @@ import java.nio.file.Path;
  */
 public record QemuSourceSpec(Path ramFile, Path qmpSocket, String handoffUri) {
     public static final String PREFIX = "qemu:";
+    private static final Set<String> KEYS = new LinkedHashSet<>(List.of("qmp", "handoff"));
 
     /** Whether a --source value names a QEMU guest (qemu:...). */
     public static boolean isQemu(String spec) {
@@ -24,23 +29,9 @@ public record QemuSourceSpec(Path ramFile, Path qmpSocket, String handoffUri) {
         if (parts[0].isEmpty()) {
             throw new IllegalArgumentException("--source " + spec + ": no RAM file before the first ','");
         }
-        Path qmp = null;
-        String handoff = null;
-        for (int i = 1; i < parts.length; i++) {
-            String p = parts[i];
-            int eq = p.indexOf('=');
-            String key = eq < 0 ? p : p.substring(0, eq);
-            String value = eq < 0 ? "" : p.substring(eq + 1);
-            if (value.isEmpty()) {
-                throw new IllegalArgumentException("--source " + spec + ": '" + p + "' needs a value (key=value)");
-            }
-            switch (key) {
-                case "qmp" -> qmp = Path.of(value);
-                case "handoff" -> handoff = value;
-                default -> throw new IllegalArgumentException("--source " + spec + ": unknown key '" + key
-                        + "' (expected qmp= or handoff=)");
-            }
-        }
+        Map<String, String> o = SpecOptions.parse(spec, parts, 1, KEYS);
+        Path qmp = o.containsKey("qmp") ? Path.of(o.get("qmp")) : null;
+        String handoff = o.get("handoff");
         if (qmp == null) {
             throw new IllegalArgumentException("--source " + spec + ": qmp=SOCKET is required (the guest's QMP unix socket)");
         }

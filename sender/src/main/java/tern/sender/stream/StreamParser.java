@@ -126,6 +126,11 @@ public final class StreamParser {
         return new StreamTally(read, opaque, tailBytes, pageRecords, zeroRecords, ramSections, machineType, switchoverStart);
     }
 
+    /** The stream offset of the next byte to parse: on the parsing thread. */
+    public long offset() {
+        return in == null ? 0 : in.offset();
+    }
+
     /** The RAM blocks of the setup record; null before it was parsed. */
     public RamLayout layout() {
         return layout;

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.json.JsonObjects;
 import tern.common.stats.IterationStats;
+import tern.common.testing.ResettingProxy;
 import tern.receiver.session.ReceiverConfig;
 import tern.sender.report.RunReports;
 import tern.sender.transport.MigrationChannel;

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import tern.common.digest.DigestKind;
 import tern.common.stats.IterationStats;
 import tern.common.stats.MigrationSummary;
+import tern.common.testing.ResettingProxy;
 import tern.receiver.server.MigrationOutcome;
 import tern.receiver.session.ReceiverConfig;
 import tern.sender.workload.SyntheticWorkload;

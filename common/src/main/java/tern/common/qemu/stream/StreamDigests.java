@@ -13,13 +13,26 @@ import tern.common.page.PageBitmap;
  * it wrote into the destination, computed from those bytes (the authoritative table). A ZERO
  * record makes the zero page the latest version. A page none went through is unknown, and counts
  * as zero bytes in the root, on both sides alike. Per page nothing is allocated; one thread.
+ *
+ * <p>The root is kept up to date piece by piece, because both ends compute it with the guest
+ * paused (invariant 1 of the stream mode): it is SHA-256 over the SHA-256 of each run of
+ * {@link #SEGMENT_PAGES} page digests, in page order, and a run is hashed again only when one of
+ * its pages changed since. {@link #root()} during the live phase keeps the runs current, so the
+ * one at the pause hashes only what the last pages touched (the whole table of a 64 GiB guest is
+ * 512 MiB of digests: hashed at once it would be half a second of downtime).
  */
 public final class StreamDigests {
+    /** Page digests per run of the root: 8 KiB of SHA-256 digests. */
+    public static final int SEGMENT_PAGES = 256;
+
     private final PageDigest digest;
     private final byte[] current;
     private final byte[] zeroDigest;
     private final DigestTable table;
     private final PageBitmap known;
+    private final byte[] segmentRoots;
+    private final PageBitmap staleSegments;
+    private final RootDigest segment = new RootDigest();
 
     public StreamDigests(DigestKind kind, RamLayout layout) {
         this.digest = requireCryptographic(kind).newDigest();
@@ -28,6 +41,10 @@ public final class StreamDigests {
         digest.digest(ByteBuffer.allocate(QemuStreamFormat.PAGE_SIZE), zeroDigest, 0);
         this.table = new DigestTable(layout.pageCount(), kind.length());
         this.known = new PageBitmap(layout.pageCount());
+        int segments = (layout.pageCount() + SEGMENT_PAGES - 1) / SEGMENT_PAGES;
+        this.segmentRoots = new byte[segments * 32];
+        this.staleSegments = new PageBitmap(segments);
+        staleSegments.setAll();
     }
 
     /**
@@ -53,6 +70,7 @@ public final class StreamDigests {
         }
         table.set(page, current, 0);
         known.set(page);
+        staleSegments.set(page / SEGMENT_PAGES);
         return true;
     }
 
@@ -60,6 +78,20 @@ public final class StreamDigests {
     public void zero(int page) {
         table.set(page, zeroDigest, 0);
         known.set(page);
+        staleSegments.set(page / SEGMENT_PAGES);
+    }
+
+    /**
+     * The destination acknowledged other bytes than {@code digest[offset..]} for {@code page}:
+     * unless a later version went on since (its own acknowledgement settles the page), the page is
+     * unknown again, so its next PAGE record is forwarded (invariant 3). True when it was made unknown.
+     */
+    public boolean distrust(int page, byte[] digest, int offset) {
+        if (known.get(page) && table.matches(page, digest, offset)) {
+            known.clear(page);
+            return true;
+        }
+        return false;
     }
 
     /** The latest digest of {@code page} into {@code out[offset..]} (zero bytes if unknown). */
@@ -71,10 +103,26 @@ public final class StreamDigests {
         return current.length;
     }
 
-    /** SHA-256 over the page digests in page order (DESIGN.md invariant 1). */
+    /**
+     * SHA-256 over the SHA-256 of each run of {@link #SEGMENT_PAGES} page digests, in page order
+     * (the stream mode's invariant 1); the runs that changed since they were last hashed are hashed again.
+     */
     public byte[] root() {
+        refresh();
         RootDigest r = new RootDigest();
-        r.add(table.raw(), 0, table.raw().length);
+        r.add(segmentRoots, 0, segmentRoots.length);
         return r.finish();
+    }
+
+    /** Hashes again the runs that changed since they were last hashed: cheap work ahead of the pause. */
+    public void refresh() {
+        byte[] raw = table.raw();
+        int len = current.length;
+        for (int seg = staleSegments.nextSetBit(0); seg >= 0; seg = staleSegments.nextSetBit(seg + 1)) {
+            int from = seg * SEGMENT_PAGES * len;
+            segment.add(raw, from, Math.min(raw.length, from + SEGMENT_PAGES * len) - from);
+            segment.finishInto(segmentRoots, seg * 32);
+            staleSegments.clear(seg);
+        }
     }
 }

@@ -1,4 +1,4 @@
-package tern.sender.engine;
+package tern.common.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,10 +12,11 @@ import java.util.List;
 
 /**
  * A TCP proxy in front of the receiver that can reset every connection through it, as a
- * middlebox or `ss -K` does: both sockets are closed with SO_LINGER 0, so each side gets a RST and
- * whatever either side had in flight through the proxy is lost.
+ * middlebox or `ss -K` does (the engine's resume tests, and the QEMU stream's across processes):
+ * both sockets are closed with SO_LINGER 0, so each side gets a RST and whatever either side had
+ * in flight through the proxy is lost.
  */
-final class ResettingProxy implements AutoCloseable {
+public final class ResettingProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
     private final List<Socket[]> pairs = new ArrayList<>();
@@ -23,7 +24,7 @@ final class ResettingProxy implements AutoCloseable {
     private int resets;
     private boolean refusing;
 
-    ResettingProxy(int targetPort) throws IOException {
+    public ResettingProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
         this.listener = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
         this.acceptor = new Thread(this::acceptLoop, "proxy-accept");
@@ -31,7 +32,7 @@ final class ResettingProxy implements AutoCloseable {
         acceptor.start();
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return InetSocketAddress.createUnresolved("127.0.0.1", listener.getLocalPort());
     }
 
@@ -80,7 +81,7 @@ final class ResettingProxy implements AutoCloseable {
     }
 
     /** Resets every open connection; returns how many. */
-    synchronized int resetAll() {
+    public synchronized int resetAll() {
         int n = 0;
         for (Socket[] p : pairs) {
             if (!p[0].isClosed()) {
@@ -101,11 +102,11 @@ final class ResettingProxy implements AutoCloseable {
     }
 
     /** From now on every connection is reset as soon as it is accepted: the receiver is unreachable. */
-    synchronized void refuseFromNow() {
+    public synchronized void refuseFromNow() {
         refusing = true;
     }
 
-    synchronized int resets() {
+    public synchronized int resets() {
         return resets;
     }
 
