@@ -1,7 +1,6 @@
 package tern.bench;
 
 import static tern.bench.Pages.PAGE;
-import static tern.bench.Pages.PAGES;
 import static tern.bench.Pages.REGION;
 
 import java.nio.ByteBuffer;
@@ -55,7 +54,7 @@ public class CopyDigestBench {
         ByteBuffer region;
         ByteBuffer view; // reused duplicate positioned on the current page
         ByteBuffer dst;
-        int index;
+        final PageWalk walk = new PageWalk();
 
         @Setup(Level.Trial)
         public void setup() {
@@ -64,18 +63,9 @@ public class CopyDigestBench {
             dst = ByteBuffer.allocateDirect(PAGE);
         }
 
-        /** Offset of the next page. */
-        int nextOffset() {
-            int off = index * PAGE;
-            index = (index + 1) & (PAGES - 1);
-            return off;
-        }
-
         /** {@link #view} positioned on the next page. */
         ByteBuffer nextPage() {
-            int off = nextOffset();
-            view.limit(off + PAGE).position(off);
-            return view;
+            return PageWalk.on(view, walk.nextOffset());
         }
     }
 
@@ -84,7 +74,7 @@ public class CopyDigestBench {
     public static class ColdZero {
         ByteBuffer region;
         ByteBuffer view;
-        int index;
+        final PageWalk walk = new PageWalk();
 
         @Setup(Level.Trial)
         public void setup() {
@@ -93,10 +83,7 @@ public class CopyDigestBench {
         }
 
         ByteBuffer nextPage() {
-            int off = index * PAGE;
-            index = (index + 1) & (PAGES - 1);
-            view.limit(off + PAGE).position(off);
-            return view;
+            return PageWalk.on(view, walk.nextOffset());
         }
     }
 
@@ -104,18 +91,12 @@ public class CopyDigestBench {
     @State(Scope.Thread)
     public static class ColdHeap {
         byte[] region;
-        int index;
+        final PageWalk walk = new PageWalk();
 
         @Setup(Level.Trial)
         public void setup() {
             region = new byte[REGION];
             Pages.fillNonZero(region, 0x9E3779B97F4A7C15L);
-        }
-
-        int nextOffset() {
-            int off = index * PAGE;
-            index = (index + 1) & (PAGES - 1);
-            return off;
         }
     }
 
@@ -161,7 +142,7 @@ public class CopyDigestBench {
 
     @Benchmark
     public void copyCold(ColdDirect c, Blackhole bh) {
-        c.dst.put(0, c.region, c.nextOffset(), PAGE);
+        c.dst.put(0, c.region, c.walk.nextOffset(), PAGE);
         bh.consume(c.dst);
     }
 
@@ -190,7 +171,7 @@ public class CopyDigestBench {
 
     @Benchmark
     public void jdkShaCold(ColdHeap c, Sha s, Blackhole bh) throws DigestException {
-        s.jdk.update(c.region, c.nextOffset(), PAGE);
+        s.jdk.update(c.region, c.walk.nextOffset(), PAGE);
         bh.consume(s.jdk.digest(s.out, 0, s.out.length));
         bh.consume(s.out);
     }
@@ -206,7 +187,7 @@ public class CopyDigestBench {
 
     @Benchmark
     public void bcShaCold(ColdHeap c, Sha s, Blackhole bh) {
-        s.bc.update(c.region, c.nextOffset(), PAGE);
+        s.bc.update(c.region, c.walk.nextOffset(), PAGE);
         bh.consume(s.bc.doFinal(s.out, 0));
         bh.consume(s.out);
     }
@@ -227,7 +208,7 @@ public class CopyDigestBench {
 
     @Benchmark
     public void xxh3LibraryCold(ColdHeap c, Library l, Blackhole bh) {
-        l.xx128.hashBytes(c.region, c.nextOffset(), PAGE, l.out);
+        l.xx128.hashBytes(c.region, c.walk.nextOffset(), PAGE, l.out);
         bh.consume(l.out);
     }
 

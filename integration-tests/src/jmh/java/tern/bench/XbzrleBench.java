@@ -58,7 +58,7 @@ public class XbzrleBench {
         ByteBuffer newView;
         XbzrleCodec codec;
         byte[] out;
-        int index;
+        final PageWalk walk = new PageWalk();
 
         @Setup(Level.Trial)
         public void setup() {
@@ -75,12 +75,11 @@ public class XbzrleBench {
             out = new byte[PAGE];
         }
 
-        int next() {
-            int off = index * PAGE;
-            index = (index + 1) & (PAGES - 1);
-            oldView.limit(off + PAGE).position(off);
-            newView.limit(off + PAGE).position(off);
-            return off;
+        /** Both views on the next page. */
+        void next() {
+            int off = walk.nextOffset();
+            PageWalk.on(oldView, off);
+            PageWalk.on(newView, off);
         }
     }
 
@@ -114,7 +113,7 @@ public class XbzrleBench {
         ByteBuffer deltas;
         int[] offsets; // delta of page p is deltas[offsets[p], offsets[p+1])
         XbzrleCodec codec;
-        int index;
+        final PageWalk walk = new PageWalk();
 
         @Setup(Level.Trial)
         public void setup() {
@@ -130,7 +129,7 @@ public class XbzrleBench {
                 int off = p * PAGE;
                 neu.put(0, region, off, PAGE);
                 Pages.applyChanges(neu, 0, patterns[p % PATTERNS]);
-                old.limit(off + PAGE).position(off);
+                PageWalk.on(old, off);
                 if (all.length - d < PAGE) {
                     all = Arrays.copyOf(all, all.length * 2);
                 }
@@ -168,11 +167,8 @@ public class XbzrleBench {
 
     @Benchmark
     public void decode1pctCold(DecodeCold s, Blackhole bh) throws XbzrleFormatException {
-        int p = s.index;
-        s.index = (p + 1) & (PAGES - 1);
-        int off = p * PAGE;
-        s.view.limit(off + PAGE).position(off);
-        s.codec.decode(s.deltas, s.offsets[p], s.offsets[p + 1] - s.offsets[p], s.view);
+        int p = s.walk.nextIndex();
+        s.codec.decode(s.deltas, s.offsets[p], s.offsets[p + 1] - s.offsets[p], PageWalk.on(s.view, p * PAGE));
         bh.consume(s.view);
     }
 }

@@ -4,23 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -29,11 +22,11 @@ import tern.lab.process.ProcessGroup;
 import tern.proto.Complete;
 import tern.proto.DigestAlgorithm;
 import tern.proto.Hello;
-import tern.proto.MigrationGrpc;
 import tern.proto.PageBatch;
 import tern.proto.PageEncoding;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
+import tern.receiver.OneMessageStream;
 import tern.receiver.RawHttp2;
 import tern.receiver.RawPeer;
 
@@ -55,6 +48,9 @@ class HostileFloodIT extends ProcessTest {
     static final Duration REPLY_TIMEOUT = Duration.ofSeconds(120);
     private ManagedChannel channel;
     private final List<RawPeer> peers = new ArrayList<>();
+    private Path image;
+    private ChildProcess receiver;
+    private int port;
 
     @AfterEach
     void tearDown() throws InterruptedException {
@@ -67,8 +63,17 @@ class HostileFloodIT extends ProcessTest {
         }
     }
 
+    /** bin/tern-receiver --keep-serving into image.img on a free loopback port; {@code environment} sets its JVM's flags. */
+    private void startReceiver(Map<String, String> environment) throws Exception {
+        image = dir.resolve("image.img");
+        ProcessGroup.Receiver started = processes.startReceiver("receiver", environment,
+                "--listen", "127.0.0.1:0", "--image", image.toString(), "--keep-serving");
+        receiver = started.process();
+        port = started.port();
+    }
+
     /** A stream whose replies are read only when asked for: a sender that floods and does not listen. */
-    private RawPeer flood(int port) {
+    private RawPeer flood() {
         RawPeer p = RawPeer.unread(port, REPLY_TIMEOUT);
         peers.add(p);
         return p;
@@ -76,11 +81,7 @@ class HostileFloodIT extends ProcessTest {
 
     @Test
     void receiverWithCappedMemorySurvivesFloodsAndStillCompletes() throws Exception {
-        Path image = dir.resolve("image.img");
-        ProcessGroup.Receiver started = processes.startReceiver("receiver", Map.of("TERN_JAVA_OPTS", CAPPED_JVM),
-                "--listen", "127.0.0.1:0", "--image", image.toString(), "--keep-serving");
-        ChildProcess receiver = started.process();
-        int port = started.port();
+        startReceiver(Map.of("TERN_JAVA_OPTS", CAPPED_JVM));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().maxInboundMessageSize(16 << 20).build();
 
         // 1. messages over the 4 MiB limit: refused from their 5-byte length prefix, never buffered whole.
@@ -88,21 +89,21 @@ class HostileFloodIT extends ProcessTest {
         // in 10 s the receiver ends the connection (rapid-reset protection), and the channel reconnects.
         int refused = 0;
         for (int i = 0; i < 16; i++) {
-            Status s = sendRaw(new byte[5 << 20]);
+            Status s = OneMessageStream.sendBytes(channel, new byte[5 << 20], 60);
             assertTrue(s.getCode() == Status.Code.RESOURCE_EXHAUSTED || s.getCode() == Status.Code.UNAVAILABLE, s::toString);
             refused += s.getCode() == Status.Code.RESOURCE_EXHAUSTED ? 1 : 0;
         }
         assertTrue(refused > 0, "no oversized message was refused with RESOURCE_EXHAUSTED");
 
         // 2. a hello whose digest table (16 M pages x 32 B = 512 MiB) cannot fit a 48 MiB heap
-        RawPeer big = flood(port);
+        RawPeer big = flood();
         big.send(SenderMessage.newBuilder().setHello(hello().setPageSize(512).setPageCount(16L << 20)).build());
         Status s = big.awaitEnd();
         assertEquals(Status.Code.FAILED_PRECONDITION, s.getCode(), s::toString);
         assertTrue(s.getDescription().contains("hello.page_count") && s.getDescription().contains("heap"), s::toString);
 
         // 3. the flood: hello, then 40,000 batches sent without waiting for the transport or reading acks
-        RawPeer flood = flood(port);
+        RawPeer flood = flood();
         flood.send(SenderMessage.newBuilder().setHello(hello()).build());
         flood.request(1);
         assertTrue(flood.next().hasAccept());
@@ -117,7 +118,7 @@ class HostileFloodIT extends ProcessTest {
         }
         // ... while 20 more streams push junk beside it: each is refused, the migration goes on
         for (int j = 0; j < 20; j++) {
-            RawPeer junk = flood(port);
+            RawPeer junk = flood();
             for (int i = 0; i < 8; i++) {
                 junk.send(SenderMessage.newBuilder().setHello(hello().setMigrationId("junk-" + j)).build());
             }
@@ -157,12 +158,8 @@ class HostileFloodIT extends ProcessTest {
      */
     @Test
     void aFloodOf200PartialMessagesStaysUnder256MiBBesideAMigrationThatVerifies() throws Exception {
-        Path image = dir.resolve("image.img");
-        ProcessGroup.Receiver started = processes.startReceiver("receiver",
-                "--listen", "127.0.0.1:0", "--image", image.toString(), "--keep-serving");
-        ChildProcess receiver = started.process();
-        int port = started.port();
-        RawPeer migration = flood(port);
+        startReceiver(Map.of()); // the launcher's own JVM flags
+        RawPeer migration = flood();
         migration.send(SenderMessage.newBuilder().setHello(hello()).build());
         migration.request(Integer.MAX_VALUE);
         assertTrue(migration.next().hasAccept());
@@ -264,47 +261,6 @@ class HostileFloodIT extends ProcessTest {
             assertTrue(r.hasAck() && r.getAck().getSequence() == sequence, r::toString);
         }
         return sequence;
-    }
-
-    private Status sendRaw(byte[] bytes) throws Exception {
-        MethodDescriptor.Marshaller<byte[]> raw = new MethodDescriptor.Marshaller<>() {
-            @Override
-            public InputStream stream(byte[] value) {
-                return new ByteArrayInputStream(value);
-            }
-
-            @Override
-            public byte[] parse(InputStream stream) {
-                try {
-                    return stream.readAllBytes();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        };
-        MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
-                .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-                .setFullMethodName(MigrationGrpc.getMigrateMethod().getFullMethodName())
-                .setRequestMarshaller(raw).setResponseMarshaller(raw).build();
-        CompletableFuture<Status> closed = new CompletableFuture<>();
-        StreamObserver<byte[]> out = ClientCalls.asyncBidiStreamingCall(channel.newCall(method, CallOptions.DEFAULT),
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(byte[] value) {
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        closed.complete(Status.fromThrowable(t));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        closed.complete(Status.OK);
-                    }
-                });
-        out.onNext(bytes);
-        return closed.get(60, TimeUnit.SECONDS);
     }
 
     static Hello.Builder hello() {

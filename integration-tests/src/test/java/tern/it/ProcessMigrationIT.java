@@ -2,7 +2,6 @@ package tern.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,26 +22,19 @@ import tern.lab.process.ProcessGroup;
  * writer with SIGSTOP for stop-and-copy. Invariant 1: the image equals the source as it was at the
  * pause, which stays frozen afterwards because the writer is left stopped.
  */
-class ProcessMigrationIT extends ProcessTest {
+class ProcessMigrationIT extends WrittenFileTest {
     private static final int PAGES = 4096; // 16 MiB
     private static final int PAGE_SIZE = PageWriterProcess.PAGE_SIZE;
     /** Stores per second: dirties a good share of the pages while iteration 1 runs, cheap for 2 cores. */
     private static final String RATE = "5000";
 
-
     @Test
     void migratesAFileAnotherProcessWritesAndLeavesTheWriterStopped() throws Exception {
-        Path source = shmDir().resolve("source.ram");
-        Path image = dir.resolve("image.ram");
-        Path stats = dir.resolve("stats.jsonl");
-
         ProcessGroup.Receiver started = processes.startReceiver("receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
         ChildProcess receiver = started.process();
         assertEquals(image.toString(), started.listening().image(), "receiver's first line names the image" + processes.outputs());
 
-        ChildProcess writer = processes.start("writer", javaMain(PageWriterProcess.class,
-                source.toString(), Integer.toString(PAGES), RATE, "42"));
-        writer.awaitStdoutLine("ready"::equals, ChildProcess.TIMEOUT);
+        ChildProcess writer = startWriter(PAGES, RATE, "42");
 
         ChildProcess sender = processes.start("sender", processes.tool("tern-sender",
                 "--to", started.to(), "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
@@ -76,11 +68,7 @@ class ProcessMigrationIT extends ProcessTest {
 
         assertEquals((long) PAGES * PAGE_SIZE, Files.size(source), "source size");
         assertEquals(Files.size(source), Files.size(image), "image size" + processes.outputs());
-        long mismatch = Files.mismatch(source, image);
-        if (mismatch != -1) {
-            fail("image differs from the paused source at byte " + mismatch + " (page " + mismatch / PAGE_SIZE + ")"
-                    + processes.outputs());
-        }
+        assertImageIsSource();
 
         // Invariant 1's root, recomputed here from the source bytes: SHA-256 over the ordered SHA-256 page digests.
         String root = rootOf(source);

@@ -2,7 +2,6 @@ package tern.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -29,25 +28,18 @@ import tern.lab.process.ProcessGroup;
  * (iterations take about 2 s each at the capped bandwidth, and the run is forced to 3 of them), the
  * changes follow the receiver's death, the sender's resume follows the restart.
  */
-class ReceiverRestartIT extends ProcessTest {
+class ReceiverRestartIT extends WrittenFileTest {
     private static final int PAGES = 2048; // 8 MiB: about 2 s per pass at 4 MiB/s
     private static final int PAGE_SIZE = PageWriterProcess.PAGE_SIZE;
     private static final int[] CHANGED = {3, 100, 517, 1024, 1500, 2000, 2046, 2047};
 
-
     @Test
     void killedReceiverRestartsResumesAndChangedPagesAreResent() throws Exception {
-        Path source = shmDir().resolve("source.ram");
-        Path image = dir.resolve("image.ram");
-        Path stats = dir.resolve("stats.jsonl");
-
         ProcessGroup.Receiver started = processes.startReceiver("receiver", "--listen", "127.0.0.1:0", "--image", image.toString());
         ChildProcess receiver = started.process();
         int port = started.port();
 
-        ChildProcess writer = processes.start("writer", javaMain(PageWriterProcess.class,
-                source.toString(), Integer.toString(PAGES), "1000", "7"));
-        writer.awaitStdoutLine("ready"::equals, ChildProcess.TIMEOUT);
+        ChildProcess writer = startWriter(PAGES, "1000", "7");
         ChildProcess sender = processes.start("sender", processes.tool("tern-sender",
                 "--to", "127.0.0.1:" + port, "--source", "file:" + source, "--pause-pid", Long.toString(writer.pid()),
                 "--bandwidth", "4MiB", "--downtime-limit", "0ms", "--max-iterations", "3",
@@ -75,11 +67,7 @@ class ReceiverRestartIT extends ProcessTest {
         assertEquals(0, restarted.awaitExit(), "restarted receiver exit code" + processes.outputs());
         assertTrue(restarted.stdout().contains("resumed (resume 1)"), processes.outputs());
 
-        long mismatch = Files.mismatch(source, image);
-        if (mismatch != -1) {
-            fail("image differs from the paused source at byte " + mismatch + " (page " + mismatch / PAGE_SIZE + ")"
-                    + processes.outputs());
-        }
+        assertImageIsSource();
         List<Map<String, Object>> lines = JsonObjects.readLines(stats);
         Map<String, Object> summary = lines.get(lines.size() - 1);
         assertEquals(true, summary.get("verified"), summary.toString());

@@ -4,23 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import tern.proto.MigrationGrpc;
 import tern.proto.SenderMessage;
 import tern.receiver.server.MigrationOutcome;
 
@@ -102,47 +91,11 @@ class BadStreamTest extends ReceiverFixture {
     /** Bytes that are no protobuf at all (a truncated group) end the stream cleanly, not the receiver. */
     @Test
     void undecodableProtobufIsInvalidArgument() throws Exception {
-        MethodDescriptor.Marshaller<byte[]> raw = new MethodDescriptor.Marshaller<>() {
-            @Override
-            public InputStream stream(byte[] value) {
-                return new ByteArrayInputStream(value);
-            }
-
-            @Override
-            public byte[] parse(InputStream stream) {
-                try {
-                    return stream.readAllBytes();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        };
-        MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
-                .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-                .setFullMethodName(MigrationGrpc.getMigrateMethod().getFullMethodName())
-                .setRequestMarshaller(raw).setResponseMarshaller(raw).build();
         ManagedChannel ch = NettyChannelBuilder
                 .forAddress("127.0.0.1", server.port()).usePlaintext().build();
         try {
-            CompletableFuture<Status> closed = new CompletableFuture<>();
-            StreamObserver<byte[]> out = ClientCalls.asyncBidiStreamingCall(
-                    ch.newCall(method, CallOptions.DEFAULT), new StreamObserver<>() {
-                        @Override
-                        public void onNext(byte[] value) {
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            closed.complete(Status.fromThrowable(t));
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            closed.complete(Status.OK);
-                        }
-                    });
-            out.onNext(new byte[] {0x0b, 0x12, 0x05, 0x01}); // a group start, then a field cut short
-            Status s = closed.get(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            // a group start, then a field cut short
+            Status s = OneMessageStream.sendBytes(ch, new byte[] {0x0b, 0x12, 0x05, 0x01}, RawPeer.TIMEOUT_SECONDS);
             assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode(), s::toString);
             assertTrue(s.getDescription().contains("undecodable protobuf"), s::toString);
         } finally {

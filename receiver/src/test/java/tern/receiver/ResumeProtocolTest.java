@@ -89,6 +89,21 @@ class ResumeProtocolTest {
         return p;
     }
 
+    /** A new stream on {@code s} that has sent {@code h}. */
+    RawPeer sendHello(ReceiverServer s, Hello.Builder h) {
+        return peer(s).send(ReceiverFixture.msg(h));
+    }
+
+    /** The migration was held for a resume (its resume file sealed), reported by the session listener. */
+    void assertHeld(String why) throws InterruptedException {
+        assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), why);
+    }
+
+    /** What a restarted receiver reads back from {@code image}'s resume file (null: none). */
+    static MigrationSession restore(Path image) throws Exception {
+        return MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+    }
+
     static Hello.Builder hello() {
         return ReceiverFixture.hello().setPageCount(PAGES).setMigrationId("resume-test");
     }
@@ -98,8 +113,7 @@ class ResumeProtocolTest {
     }
 
     Started newMigration(ReceiverServer s) {
-        RawPeer p = peer(s);
-        p.send(ReceiverFixture.msg(hello()));
+        RawPeer p = sendHello(s, hello());
         ReceiverMessage r = p.next();
         assertTrue(r.hasAccept(), r::toString);
         assertEquals(ImageState.ZEROED, r.getAccept().getImageState());
@@ -114,7 +128,7 @@ class ResumeProtocolTest {
     ByteString startAndLose(ReceiverServer s) throws Exception {
         Started started = newMigration(s);
         started.peer().close(); // the connection goes: the receiver must hold the migration, not end it
-        assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "migration held for a resume");
+        assertHeld("migration held for a resume");
         return started.token();
     }
 
@@ -145,21 +159,16 @@ class ResumeProtocolTest {
         ReceiverServer s = start(image, null);
         ByteString token = startAndLose(s);
 
-        RawPeer wrong = peer(s);
-        wrong.send(ReceiverFixture.msg(hello().setResumeToken(ByteString.copyFrom(new byte[16]))));
-        wrong.expectError(Status.Code.PERMISSION_DENIED, "hello.resume_token");
-        RawPeer none = peer(s);
-        none.send(ReceiverFixture.msg(hello()));
-        none.expectError(Status.Code.FAILED_PRECONDITION, "already in progress", "resume_token");
-        RawPeer otherGeometry = peer(s);
-        otherGeometry.send(ReceiverFixture.msg(hello().setPageCount(PAGES - 1).setResumeToken(token)));
-        otherGeometry.expectError(Status.Code.FAILED_PRECONDITION, "hello.page_count");
-        RawPeer otherPageSize = peer(s);
-        otherPageSize.send(ReceiverFixture.msg(hello().setPageSize(PAGE / 2).setResumeToken(token)));
-        otherPageSize.expectError(Status.Code.FAILED_PRECONDITION, "hello.page_size");
+        // a wrong token, none, another geometry, another page size
+        sendHello(s, hello().setResumeToken(ByteString.copyFrom(new byte[16])))
+                .expectError(Status.Code.PERMISSION_DENIED, "hello.resume_token");
+        sendHello(s, hello()).expectError(Status.Code.FAILED_PRECONDITION, "already in progress", "resume_token");
+        sendHello(s, hello().setPageCount(PAGES - 1).setResumeToken(token))
+                .expectError(Status.Code.FAILED_PRECONDITION, "hello.page_count");
+        sendHello(s, hello().setPageSize(PAGE / 2).setResumeToken(token))
+                .expectError(Status.Code.FAILED_PRECONDITION, "hello.page_size");
 
-        RawPeer p = peer(s);
-        p.send(ReceiverFixture.msg(hello().setResumeToken(token)));
+        RawPeer p = sendHello(s, hello().setResumeToken(token));
         ReceiverMessage r = p.next();
         assertTrue(r.hasAccept(), r::toString);
         Accept a = r.getAccept();
@@ -186,8 +195,7 @@ class ResumeProtocolTest {
         ReceiverServer s = start(image, null);
         Started stale = newMigration(s);
         // no reset reached the receiver (a dark link): the first stream is still open when the sender comes back
-        RawPeer fresh = peer(s);
-        fresh.send(ReceiverFixture.msg(hello().setResumeToken(stale.token())));
+        RawPeer fresh = sendHello(s, hello().setResumeToken(stale.token()));
         assertEquals(ImageState.FROM_TABLE, fresh.next().getAccept().getImageState());
         stale.peer().expectError(Status.Code.ABORTED, "replaced by a stream that resumed migration resume-test");
         readTable(fresh);
@@ -207,9 +215,7 @@ class ResumeProtocolTest {
         Started stale = newMigration(s);
         // the resume file is written through this temporary name: a directory there makes the write fail
         Path blocker = Files.createDirectory(dir.resolve("image.bin.tern-resume.tmp"));
-        RawPeer fresh = peer(s);
-        fresh.send(ReceiverFixture.msg(hello().setResumeToken(stale.token())));
-        fresh.expectError(Status.Code.FAILED_PRECONDITION, "resume file");
+        sendHello(s, hello().setResumeToken(stale.token())).expectError(Status.Code.FAILED_PRECONDITION, "resume file");
         Files.delete(blocker);
         // the first stream was not replaced: it goes on to a verified end
         storePage5AndVerify(s, image, stale.peer(), 2);
@@ -243,7 +249,7 @@ class ResumeProtocolTest {
         first.close();
         servers.remove(first);
 
-        MigrationSession trusted = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+        MigrationSession trusted = restore(image);
         assertNotNull(trusted, "a held migration leaves a resume file");
         assertNull(trusted.restoredDistrust(), "sealed and untouched: trusted");
         assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(1)), digestOf(trusted, 2));
@@ -253,7 +259,7 @@ class ResumeProtocolTest {
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(ReceiverFixture.pattern(77)), 9L * PAGE);
         }
-        MigrationSession rebuilt = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+        MigrationSession rebuilt = restore(image);
         assertNotNull(rebuilt.restoredDistrust(), "a changed image is not trusted");
         assertTrue(rebuilt.restoredDistrust().contains("changed"), rebuilt.restoredDistrust());
         assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(77)), digestOf(rebuilt, 9), "rebuilt from the bytes");
@@ -261,18 +267,17 @@ class ResumeProtocolTest {
 
         // the restarted receiver serves the resume with the rebuilt table
         ReceiverServer second = start(image, rebuilt);
-        RawPeer p = peer(second);
-        p.send(ReceiverFixture.msg(hello().setResumeToken(token)));
+        RawPeer p = sendHello(second, hello().setResumeToken(token));
         assertEquals(ImageState.FROM_TABLE, p.next().getAccept().getImageState());
         byte[] table = readTable(p);
         assertArrayEquals(ReceiverFixture.sha256(ReceiverFixture.pattern(77)), Arrays.copyOfRange(table, 9 * 32, 10 * 32));
         p.close();
-        assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "sealed again on loss");
+        assertHeld("sealed again on loss");
         second.close();
         servers.remove(second);
 
         // a store through a shared mapping, the way a guest's RAM file is written
-        MigrationSession again = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+        MigrationSession again = restore(image);
         assertNull(again.restoredDistrust(), "resealed after the resume: trusted again");
         again.close();
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -280,7 +285,7 @@ class ResumeProtocolTest {
             m.put(100, (byte) 0x5a);
             m.force();
         }
-        MigrationSession mapped = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+        MigrationSession mapped = restore(image);
         assertNotNull(mapped.restoredDistrust(), "a store through a mapping is noticed");
         byte[] page11 = new byte[PAGE];
         page11[100] = 0x5a;
@@ -307,9 +312,9 @@ class ResumeProtocolTest {
             servers.remove(s);
             if (streaming) {
                 // the stream is cancelled by the close; its loss seals the migration
-                assertEquals("resume-test", suspended.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "sealed on loss");
+                assertHeld("sealed on loss");
             }
-            MigrationSession restored = MigrationSession.restore(image, ReceiverConfig.defaults(), SessionListener.NONE);
+            MigrationSession restored = restore(image);
             assertNotNull(restored, "the migration is left for a restarted receiver (streaming: " + streaming + ")");
             assertNull(restored.restoredDistrust(), "sealed, so its table is trusted");
             restored.close();

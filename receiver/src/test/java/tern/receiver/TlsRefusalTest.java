@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +23,6 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.security.auth.x500.X500Principal;
@@ -44,9 +43,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.tls.TlsFiles;
-import tern.proto.MigrationGrpc;
-import tern.proto.ReceiverMessage;
-import tern.proto.SenderMessage;
 import tern.receiver.server.ReceiverServer;
 import tern.receiver.session.ReceiverConfig;
 import tern.receiver.session.SessionListener;
@@ -125,24 +121,8 @@ class TlsRefusalTest {
                 TlsChannelCredentials.newBuilder().keyManager(dir.resolve(name + ".pem").toFile(),
                         dir.resolve(name + "-key.pem").toFile()).trustManager(dir.resolve("ca.pem").toFile()).build()).build();
         try {
-            CompletableFuture<Throwable> failed = new CompletableFuture<>();
-            StreamObserver<SenderMessage> out = MigrationGrpc.newStub(ch).migrate(new StreamObserver<ReceiverMessage>() {
-                @Override
-                public void onNext(ReceiverMessage value) {
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    failed.complete(t);
-                }
-
-                @Override
-                public void onCompleted() {
-                    failed.complete(null);
-                }
-            });
-            out.onNext(ReceiverFixture.msg(ReceiverFixture.hello()));
-            assertNotNull(failed.get(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS), "the receiver accepted " + name);
+            Status end = OneMessageStream.send(ch, ReceiverFixture.msg(ReceiverFixture.hello()), RawPeer.TIMEOUT_SECONDS);
+            assertFalse(end.isOk(), "the receiver accepted " + name);
         } finally {
             ch.shutdownNow();
             ch.awaitTermination(5, TimeUnit.SECONDS);

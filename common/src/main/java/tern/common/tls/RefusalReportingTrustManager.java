@@ -24,26 +24,27 @@ final class RefusalReportingTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        try {
-            ca.checkClientTrusted(chain, authType, engine);
-        } catch (CertificateException e) {
-            throw report(chain, e);
-        }
+        reporting(chain, () -> ca.checkClientTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        try {
-            ca.checkClientTrusted(chain, authType, socket);
-        } catch (CertificateException e) {
-            throw report(chain, e);
-        }
+        reporting(chain, () -> ca.checkClientTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        reporting(chain, () -> ca.checkClientTrusted(chain, authType));
+    }
+
+    /** One of the JDK's client checks, whichever overload the handshake calls. */
+    private interface ClientCheck {
+        void run() throws CertificateException;
+    }
+
+    private void reporting(X509Certificate[] chain, ClientCheck check) throws CertificateException {
         try {
-            ca.checkClientTrusted(chain, authType);
+            check.run();
         } catch (CertificateException e) {
             throw report(chain, e);
         }

@@ -1,17 +1,13 @@
 package tern.receiver.session;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.ByteString;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import tern.common.testing.Allocations;
 import tern.common.testing.ProtoSchema;
+import tern.common.testing.WireBytes;
 import tern.proto.BatchAck;
 import tern.proto.ReceiverMessage;
 
@@ -33,10 +29,7 @@ class AckMessageTest {
             for (int len : lengths) {
                 byte[] want = ReceiverMessage.newBuilder().setAck(BatchAck.newBuilder().setSequence(seq)
                         .setDigests(ByteString.copyFrom(digests, 0, len))).build().toByteArray();
-                ByteArrayOutputStream got = new ByteArrayOutputStream();
-                ack.of(seq, digests, len).writeTo(got);
-                assertEquals(want.length, ack.serializedSize(), "size, sequence " + seq + ", " + len + " bytes");
-                assertArrayEquals(want, got.toByteArray(), "bytes, sequence " + seq + ", " + len + " bytes");
+                WireBytes.assertWrites(want, ack.of(seq, digests, len), "sequence " + seq + ", " + len + " bytes");
             }
         }
     }
@@ -45,15 +38,8 @@ class AckMessageTest {
     void acknowledgingAllocatesNothing() {
         AckMessage ack = new AckMessage();
         byte[] digests = new byte[64 * 32];
-        OutputStream sink = OutputStream.nullOutputStream();
         long[] seq = {1};
-        double perAck = Allocations.perCall(5_000, () -> {
-            try {
-                ack.of(seq[0]++, digests, digests.length).writeTo(sink);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        double perAck = WireBytes.allocatedPerMessage(5_000, () -> ack.of(seq[0]++, digests, digests.length));
         assertEquals(0, perAck, 1.0, "bytes allocated per acknowledgement");
     }
 }

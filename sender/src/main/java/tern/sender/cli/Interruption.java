@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import sun.misc.Signal;
-import tern.common.stats.IterationStats;
 import tern.sender.engine.EngineListener;
+import tern.sender.engine.ForwardingListener;
 import tern.sender.engine.SourceControl;
 import tern.sender.engine.Stoppable;
 import tern.sender.report.RunReports;
@@ -33,7 +33,7 @@ import tern.sender.source.MemorySource;
  * <p>Also the engine's listener (a decorator of the run's {@link RunReports}): it keeps the phase
  * the line names.
  */
-final class Interruption implements EngineListener {
+final class Interruption extends ForwardingListener {
     /** How long the hook waits for the receiver to confirm the cancel before the sender exits anyway. */
     static final Duration CONFIRM = Duration.ofSeconds(2);
 
@@ -153,36 +153,21 @@ final class Interruption implements EngineListener {
     // ---------------------------------------------------------------- the engine's events
 
     @Override
+    protected EngineListener next() {
+        return next;
+    }
+
+    @Override
     public void beforePass(int iteration, String passPhase) {
         phase = completing ? "during completion (a " + passPhase + " pass, iteration " + iteration + ")"
                 : "during " + passPhase + " (iteration " + iteration + ")";
-        next.beforePass(iteration, passPhase);
-    }
-
-    @Override
-    public void batchSent(int iteration, long pagesSent, long pagesSkipped, long pagesDirty, long wireBytes) {
-        next.batchSent(iteration, pagesSent, pagesSkipped, pagesDirty, wireBytes);
-    }
-
-    @Override
-    public void iterationDone(IterationStats stats) {
-        next.iterationDone(stats);
+        super.beforePass(iteration, passPhase);
     }
 
     @Override
     public void completing() {
         completing = true;
         phase = "during completion (awaiting the receiver's verdict)";
-        next.completing();
-    }
-
-    @Override
-    public void message(String line) {
-        next.message(line);
-    }
-
-    @Override
-    public void resumed(int reconnects, long lacking) {
-        next.resumed(reconnects, lacking);
+        super.completing();
     }
 }

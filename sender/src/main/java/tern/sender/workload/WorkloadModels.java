@@ -20,61 +20,67 @@ public final class WorkloadModels {
     }
 
     public static final List<WorkloadModel> ALL = List.of(
-            new WorkloadModel("idle",
+            model("idle",
                     "An idle guest: mostly free (zero) memory and no stores, so only the bulk copy has work;"
                             + " with --dirty-rate, timers and bookkeeping touch a few pages with new values.",
-                    64 * MIB, 0.6, 0, List.of(Phase.forever(
-                            new Region("kernel timers and statistics", 0.0, 0.01, 1, RANDOM, 1, 0.0, 0.0)))),
-            new WorkloadModel("webserver",
+                    0.6, 0, Phase.forever(
+                            new Region("kernel timers and statistics", 0.0, 0.01, 1, RANDOM, 1, 0.0, 0.0))),
+            model("webserver",
                     "Static content served from the page cache: rare writes to request buffers and logs, mostly new bytes.",
-                    64 * MIB, 0.3, 600, List.of(Phase.forever(
+                    0.3, 600, Phase.forever(
                             new Region("request and response buffers", 0.0, 0.04, 0.7, RANDOM, 8, 0.1, 0.0),
-                            new Region("access log, appended", 0.04, 0.02, 0.3, SWEEP, 2, 0.0, 0.0)))),
-            new WorkloadModel("kernel-compile",
+                            new Region("access log, appended", 0.04, 0.02, 0.3, SWEEP, 2, 0.0, 0.0))),
+            model("kernel-compile",
                     "make -j: compilers fill free memory with new pages early (objects, page cache), later rewrite"
                             + " their heaps with few silent stores.",
-                    64 * MIB, 0.5, 6000, List.of(
-                            new Phase(0.5, List.of(
-                                    new Region("page cache and objects, new pages", 0.5, 0.5, 1, SWEEP, 64, 0.0, 0.0))),
-                            Phase.forever(
-                                    new Region("compiler heaps", 0.0, 0.4, 0.8, RANDOM, 16, 0.1, 0.0),
-                                    new Region("page cache, new files", 0.5, 0.5, 0.2, SWEEP, 64, 0.0, 0.0)))),
-            new WorkloadModel("memcached",
+                    0.5, 6000,
+                    new Phase(0.5, List.of(
+                            new Region("page cache and objects, new pages", 0.5, 0.5, 1, SWEEP, 64, 0.0, 0.0))),
+                    Phase.forever(
+                            new Region("compiler heaps", 0.0, 0.4, 0.8, RANDOM, 16, 0.1, 0.0),
+                            new Region("page cache, new files", 0.5, 0.5, 0.2, SWEEP, 64, 0.0, 0.0))),
+            model("memcached",
                     "A filled cache; a client sets 1 KiB items at random at a constant rate, a share of them to the"
                             + " value they already hold, while the LRU links and statistics change on every request.",
-                    64 * MIB, 0.2, 13_000, List.of(Phase.forever(
+                    0.2, 13_000, Phase.forever(
                             new Region("slab items, 1 KiB values", 0.0, 0.75, 0.9, RANDOM, 16, 0.6, 0.0),
-                            new Region("LRU links, hash chains, statistics", 0.75, 0.03, 0.1, RANDOM, 1, 0.0, 0.0)))),
-            new WorkloadModel("zeusmp",
+                            new Region("LRU links, hash chains, statistics", 0.75, 0.03, 0.1, RANDOM, 1, 0.0, 0.0))),
+            model("zeusmp",
                     "Hydrodynamics on a 3-D grid: every time step rewrites the field arrays in passes; the quiescent"
                             + " part of the grid is recomputed to the values it held, and many cells elsewhere too.",
-                    64 * MIB, 0.2, 16_000, List.of(Phase.forever(
+                    0.2, 16_000, Phase.forever(
                             new Region("field arrays, swept each time step", 0.0, 0.7, 0.9, SWEEP, 32, 0.6, 0.5),
-                            new Region("boundary and scratch arrays", 0.7, 0.05, 0.1, RANDOM, 8, 0.0, 0.0)))),
-            new WorkloadModel("bzip2",
+                            new Region("boundary and scratch arrays", 0.7, 0.05, 0.1, RANDOM, 8, 0.0, 0.0))),
+            model("bzip2",
                     "Block sorting: the block, quadrant and pointer arrays are rewritten pass by pass; the half of"
                             + " the block already in order is written back unchanged.",
-                    64 * MIB, 0.2, 12_000, List.of(Phase.forever(
+                    0.2, 12_000, Phase.forever(
                             new Region("block and quadrant arrays, sorted in passes", 0.0, 0.5, 0.8, SWEEP, 32, 0.1, 0.5),
-                            new Region("frequency tables and output buffer", 0.5, 0.1, 0.2, RANDOM, 4, 0.3, 0.0)))),
-            new WorkloadModel("mcf",
+                            new Region("frequency tables and output buffer", 0.5, 0.1, 0.2, RANDOM, 4, 0.3, 0.0))),
+            model("mcf",
                     "Network simplex: each pricing pass rewrites the arc array, where few arcs' cost and flow change,"
                             + " while node potentials change on most updates.",
-                    64 * MIB, 0.15, 14_000, List.of(Phase.forever(
+                    0.15, 14_000, Phase.forever(
                             new Region("arc array, rewritten each pricing pass", 0.0, 0.8, 0.85, SWEEP, 16, 0.92, 0.0),
-                            new Region("node potentials and tree links", 0.8, 0.05, 0.15, RANDOM, 4, 0.2, 0.0)))),
-            new WorkloadModel("milc",
+                            new Region("node potentials and tree links", 0.8, 0.05, 0.15, RANDOM, 4, 0.2, 0.0))),
+            model("milc",
                     "Lattice QCD: a first sweep re-unitarises the gauge links, mostly to the values they hold; the"
                             + " conjugate-gradient sweeps after it change nearly every site.",
-                    64 * MIB, 0.2, 6_000, List.of(
-                            new Phase(1.0, List.of(
-                                    new Region("gauge links, re-unitarised", 0.0, 0.6, 1, SWEEP, 32, 0.35, 0.0))),
-                            Phase.forever(
-                                    new Region("CG vectors, swept", 0.0, 0.6, 1, SWEEP, 32, 0.02, 0.0)))),
-            new WorkloadModel("bwaves",
+                    0.2, 6_000,
+                    new Phase(1.0, List.of(
+                            new Region("gauge links, re-unitarised", 0.0, 0.6, 1, SWEEP, 32, 0.35, 0.0))),
+                    Phase.forever(
+                            new Region("CG vectors, swept", 0.0, 0.6, 1, SWEEP, 32, 0.02, 0.0))),
+            model("bwaves",
                     "Blast-wave CFD: implicit sweeps over the flow arrays change nearly every value each step.",
-                    64 * MIB, 0.2, 6_000, List.of(Phase.forever(
-                            new Region("flow arrays, swept", 0.0, 0.7, 1, SWEEP, 32, 0.06, 0.0)))));
+                    0.2, 6_000, Phase.forever(
+                            new Region("flow arrays, swept", 0.0, 0.7, 1, SWEEP, 32, 0.06, 0.0))));
+
+    /** Every model's default memory is 64 MiB (--memory sets another). */
+    private static WorkloadModel model(String name, String resembles, double zeroFraction, double visitsPerSecond,
+                                       Phase... phases) {
+        return new WorkloadModel(name, resembles, 64 * MIB, zeroFraction, visitsPerSecond, List.of(phases));
+    }
 
     public static Optional<WorkloadModel> byName(String name) {
         return ALL.stream().filter(m -> m.name().equals(name)).findFirst();

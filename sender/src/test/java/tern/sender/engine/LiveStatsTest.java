@@ -17,7 +17,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tern.common.json.JsonObjects;
-import tern.common.stats.IterationStats;
 import tern.common.testing.ResettingProxy;
 import tern.receiver.session.ReceiverConfig;
 import tern.sender.report.RunReports;
@@ -224,7 +223,7 @@ class LiveStatsTest {
     }
 
     /** Passes every event on, so a test can act at one point. */
-    private static class Forwarding implements EngineListener {
+    private static class Forwarding extends ForwardingListener {
         private final EngineListener to;
 
         Forwarding(EngineListener to) {
@@ -232,23 +231,8 @@ class LiveStatsTest {
         }
 
         @Override
-        public void beforePass(int iteration, String phase) {
-            to.beforePass(iteration, phase);
-        }
-
-        @Override
-        public void batchSent(int iteration, long sent, long skipped, long dirty, long wire) {
-            to.batchSent(iteration, sent, skipped, dirty, wire);
-        }
-
-        @Override
-        public void iterationDone(IterationStats s) {
-            to.iterationDone(s);
-        }
-
-        @Override
-        public void message(String line) {
-            to.message(line);
+        protected EngineListener next() {
+            return to;
         }
     }
 }

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import tern.common.tls.TlsFiles;
 import tern.common.tls.TrialCertificates;
 import tern.receiver.server.MigrationOutcome;
@@ -177,28 +179,22 @@ class MutualTlsTest {
                 receiverSays);
     }
 
-    @Test
-    void anExpiredReceiverCertificateIsRefusedByTheSenderAsExpired() throws Exception {
-        try (ReceiverServer expired = receiver("expired-receiver", "127.0.0.1")) {
-            String senderSays = refusedWith(sender("sender"), expired.port(), "127.0.0.1");
-            assertTrue(senderSays.contains("the receiver's certificate expired"), senderSays);
-        }
-    }
-
-    @Test
-    void aSenderCertificateAsTheReceiversIsRefusedByTheSenderForItsKeyUsage() throws Exception {
-        try (ReceiverServer wrong = receiver("sender", "127.0.0.1")) {
-            String senderSays = refusedWith(sender("sender"), wrong.port(), "127.0.0.1");
-            assertTrue(senderSays.contains("not made for TLS server authentication"), senderSays);
-        }
-    }
-
-    @Test
-    void aHostTheReceiversCertificateDoesNotNameIsRefusedByTheSender() throws Exception {
-        // 127.0.0.2 is loopback too, but not among the names the certificate lists
-        try (ReceiverServer any = receiver("receiver", "0.0.0.0")) {
-            String senderSays = refusedWith(sender("sender"), any.port(), "127.0.0.2");
-            assertTrue(senderSays.contains("does not name the host given to --to"), senderSays);
+    /**
+     * A receiver certificate of our CA that the sender must refuse, and what it says: expired; made
+     * for a client; valid, but not naming the host (127.0.0.2 is loopback too, but not among the
+     * names the certificate lists).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "an expired receiver certificate | expired-receiver | 127.0.0.1 | 127.0.0.1 | the receiver's certificate expired",
+        "a sender certificate as the receiver's | sender | 127.0.0.1 | 127.0.0.1 | not made for TLS server authentication",
+        "a host the certificate does not name | receiver | 0.0.0.0 | 127.0.0.2 | does not name the host given to --to",
+    })
+    void aReceiverCertificateTheSenderMustRefuse(String what, String certificate, String listen, String host, String says)
+            throws Exception {
+        try (ReceiverServer refused = receiver(certificate, listen)) {
+            String senderSays = refusedWith(sender("sender"), refused.port(), host);
+            assertTrue(senderSays.contains(says), senderSays);
         }
     }
 

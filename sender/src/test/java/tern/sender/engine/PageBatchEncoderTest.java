@@ -1,18 +1,14 @@
 package tern.sender.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.ByteString;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import tern.common.testing.Allocations;
 import tern.common.testing.ProtoSchema;
-import tern.common.wire.WireMessage;
+import tern.common.testing.WireBytes;
 import tern.proto.PageBatch;
 import tern.proto.PageEncoding;
 import tern.proto.SenderMessage;
@@ -64,38 +60,21 @@ class PageBatchEncoderTest {
                     .setEncodings(ByteString.copyFrom(encodings)).setPayload(ByteString.copyFrom(payload.toByteArray()));
             byte[] want = SenderMessage.newBuilder().setBatch(expected).build().toByteArray();
 
-            WireMessage m = enc.message(seq, iteration);
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            m.writeTo(got);
-            assertEquals(want.length, m.serializedSize(), "size of trial " + trial);
-            assertArrayEquals(want, got.toByteArray(), "bytes of trial " + trial);
+            WireBytes.assertWrites(want, enc.message(seq, iteration), "trial " + trial);
         }
     }
 
     @Test
     void encodingABatchAllocatesNothing() {
         PageBatchEncoder enc = new PageBatchEncoder(64, PAGE);
-        OutputStream sink = new OutputStream() {
-            @Override
-            public void write(int b) {
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-            }
-        };
         byte[] page = new byte[PAGE];
-        double perBatch = Allocations.perCall(2_000, () -> {
+        double perBatch = WireBytes.allocatedPerMessage(2_000, () -> {
             enc.reset();
             for (int i = 0; i < 64; i++) {
                 enc.payloadTail().put(page);
                 enc.add(i * 977, PageEncoding.RAW, PAGE);
             }
-            try {
-                enc.message(42, 3).writeTo(sink);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return enc.message(42, 3);
         });
         assertEquals(0, perBatch, 1.0, "bytes allocated per 64-page batch");
     }
