@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import tern.common.log.Log;
 import tern.lab.process.ChildProcess;
 
 /**
@@ -25,7 +26,7 @@ class ReceiverImageCheckIT extends ProcessTest {
         assertEquals(2, p.awaitExit(), p.outputs());
         List<String> err = p.stderrLines();
         assertEquals(1, err.size(), "one line\n" + p.outputs());
-        assertTrue(err.get(0).startsWith("tern-receiver: --image " + image + ": "), p.outputs());
+        assertTrue(Log.untimed(err.get(0)).startsWith("tern-receiver: --image " + image + ": "), p.outputs());
         assertFalse(p.stdout().contains("listening on"), "it listened\n" + p.outputs());
     }
 }
