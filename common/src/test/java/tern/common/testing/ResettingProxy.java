@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,6 +24,8 @@ public final class ResettingProxy implements AutoCloseable {
     private final Thread acceptor;
     private int resets;
     private boolean refusing;
+    /** Bytes passed on towards the target, over every connection so far. */
+    private long forwarded;
 
     public ResettingProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -47,27 +50,38 @@ public final class ResettingProxy implements AutoCloseable {
                         continue;
                     }
                 }
-                Socket out = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                Socket out;
+                try {
+                    out = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                } catch (IOException e) {
+                    // the target is gone: the client is reset, as by a middlebox with nothing behind it
+                    in.setSoLinger(true, 0);
+                    in.close();
+                    continue;
+                }
                 in.setTcpNoDelay(true);
                 out.setTcpNoDelay(true);
                 synchronized (this) {
                     pairs.add(new Socket[] {in, out});
                 }
-                pump(in, out);
-                pump(out, in);
+                pump(in, out, true);
+                pump(out, in, false);
             } catch (IOException e) {
                 // closed, or the receiver refused: the sender sees its connection fail and retries
             }
         }
     }
 
-    private static void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean towardsTarget) {
         Thread t = new Thread(() -> {
             byte[] buf = new byte[64 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
                     out.write(buf, 0, n);
+                    if (towardsTarget) {
+                        forwarded(n);
+                    }
                 }
             } catch (IOException e) {
                 // reset or closed
@@ -78,6 +92,29 @@ public final class ResettingProxy implements AutoCloseable {
         }, "proxy-pump");
         t.setDaemon(true);
         t.start();
+    }
+
+    private synchronized void forwarded(int n) {
+        forwarded += n;
+        notifyAll();
+    }
+
+    /** Bytes passed on towards the target so far. */
+    public synchronized long forwarded() {
+        return forwarded;
+    }
+
+    /** Waits until {@code bytes} in all have been passed on towards the target; false after {@code timeout}. */
+    public synchronized boolean awaitForwarded(long bytes, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (forwarded < bytes) {
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            wait(Math.max(1, left / 1_000_000));
+        }
+        return true;
     }
 
     /** Resets every open connection; returns how many. */

@@ -130,12 +130,30 @@ public final class ChildProcess implements AutoCloseable {
     /** Waits for the exit and the end of both outputs; kills the process and fails after {@code timeout}. */
     public int awaitExit(Duration timeout) throws IOException, InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            String threads = threadDump();
             close();
-            throw new IOException(name + " did not exit within " + timeout.toSeconds() + " s; killed\n" + outputs());
+            throw new IOException(name + " did not exit within " + timeout.toSeconds() + " s; killed\n" + outputs()
+                    + threads);
         }
         out.join(TIMEOUT.toMillis());
         err.join(TIMEOUT.toMillis());
         return process.exitValue();
+    }
+
+    /** A hung JVM's threads (jcmd Thread.print, written to a file beside its outputs), or "" when it is none. */
+    private String threadDump() {
+        try {
+            Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+            Path dump = out.file.resolveSibling(name + ".threads");
+            Process j = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.print")
+                    .redirectErrorStream(true).redirectOutput(dump.toFile()).start();
+            if (!j.waitFor(30, TimeUnit.SECONDS)) {
+                j.destroyForcibly();
+            }
+            return "--- " + dump + " ---\n" + Files.readString(dump);
+        } catch (IOException | InterruptedException e) {
+            return "(no thread dump: " + e + ")\n";
+        }
     }
 
     /** {@link #awaitExit(Duration)} with {@link #TIMEOUT}. */

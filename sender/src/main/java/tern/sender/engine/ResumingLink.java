@@ -275,7 +275,9 @@ public final class ResumingLink implements AckWindow.Replies {
                 // receiver holds the migration
                 channel.reconnect(attempt > 1 && addresses > 1);
                 channel.open();
-                channel.send(SenderMessage.newBuilder().setHello(hello.toBuilder().setResumeToken(token)).build());
+                // bounded by the resume's deadline: a peer that never opens the stream is one more attempt
+                channel.send(SenderMessage.newBuilder().setHello(hello.toBuilder().setResumeToken(token)).build(),
+                        Math.max(1, deadline - System.nanoTime()));
                 ReceiverMessage reply = channel.take(Math.max(1, deadline - System.nanoTime()));
                 if (!reply.hasAccept()) {
                     throw new MigrationFailure("receiver " + channel.address() + " answered a resuming hello with "

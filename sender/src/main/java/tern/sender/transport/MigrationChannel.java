@@ -251,11 +251,34 @@ public final class MigrationChannel implements AutoCloseable {
      * The message has been written into the transport's buffers when this returns.
      */
     public void send(WireMessage msg) throws ChannelException, InterruptedException {
+        send(msg, 0);
+    }
+
+    /**
+     * As {@link #send(SenderMessage)}, waiting at most {@code nanos} (0: no limit) for the transport
+     * to be ready: a peer that took the connection but never opens the stream (no HTTP/2 answer)
+     * counts as a lost connection, so a resume's deadline holds.
+     */
+    public void send(SenderMessage msg, long nanos) throws ChannelException, InterruptedException {
+        send(new ProtoWire(msg), nanos);
+    }
+
+    private void send(WireMessage msg, long nanos) throws ChannelException, InterruptedException {
         ClientCallStreamObserver<WireMessage> stream;
+        long deadline = System.nanoTime() + nanos;
         synchronized (lock) {
             while (!out.isReady()) {
                 failIfBroken();
-                lock.wait();
+                if (nanos == 0) {
+                    lock.wait();
+                    continue;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ChannelException("receiver " + address() + " did not open the stream within "
+                            + nanos / 1_000_000 + " ms", true);
+                }
+                lock.wait(Math.max(1, left / 1_000_000));
             }
             failIfBroken();
             stream = out;

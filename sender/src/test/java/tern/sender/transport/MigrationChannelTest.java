@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -137,6 +139,23 @@ class MigrationChannelTest {
             MigrationOutcome o = server.awaitOutcome();
             assertEquals("held", o.migrationId());
             assertEquals("cancelled by the sender: the sender gave up", o.reason());
+        }
+    }
+
+    /**
+     * A peer that takes the TCP connection and never answers in HTTP/2 (a receiver gone behind a
+     * proxy) does not hold a bounded send for ever: it fails as a lost connection, which a resume
+     * counts as one more attempt before its deadline.
+     */
+    @Test
+    void aSendBoundedByADeadlineFailsOnAPeerThatNeverOpensTheStream() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             MigrationChannel ch = MigrationChannel.connect(InetSocketAddress.createUnresolved("127.0.0.1",
+                     silent.getLocalPort()), ReceiverConfig.DEFAULT_MAX_MESSAGE_BYTES)) {
+            ch.open();
+            MigrationChannel.ChannelException e = assertThrows(MigrationChannel.ChannelException.class,
+                    () -> ch.send(hello("silent"), TimeUnit.MILLISECONDS.toNanos(300)));
+            assertTrue(e.resumable(), e.getMessage());
         }
     }
 }
