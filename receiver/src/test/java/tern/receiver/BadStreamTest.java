@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
@@ -24,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import tern.proto.Cancel;
 import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
@@ -84,6 +86,31 @@ class BadStreamTest extends ReceiverFixture {
         p.close();
         MigrationOutcome o = outcome();
         assertFalse(o.verified(), o::toString);
+        assertImageIsModel();
+        assertServerStillWorks();
+    }
+
+    /**
+     * A Cancel ends its stream for the receiver too, not only its migration (the service fuzzer's
+     * finding: such a stream was never counted as ended, its deadline never stopped), and so does a
+     * late one, which finds no migration to cancel.
+     */
+    @Test
+    void aCancelledStreamIsEndedByTheService() throws Exception {
+        RawPeer p = accepted(hello());
+        storeFirst(p);
+        p.send(SenderMessage.newBuilder().setCancel(Cancel.newBuilder().setReason("the operator gave up")).build());
+        Status s = p.awaitEnd();
+        assertTrue(s.isOk(), s::toString);
+        MigrationOutcome o = outcome();
+        assertFalse(o.verified(), o::toString);
+        assertTrue(o.reason().contains("cancelled by the sender"), o::toString);
+        assertTrue(server.awaitIdle(Duration.ofSeconds(RawPeer.TIMEOUT_SECONDS)), server::activity);
+
+        RawPeer late = peer();
+        late.send(SenderMessage.newBuilder().setCancel(Cancel.newBuilder().setReason("late")).build());
+        late.expectError(Status.Code.FAILED_PRECONDITION, "cancel", "no migration");
+        assertTrue(server.awaitIdle(Duration.ofSeconds(RawPeer.TIMEOUT_SECONDS)), server::activity);
         assertImageIsModel();
         assertServerStillWorks();
     }
