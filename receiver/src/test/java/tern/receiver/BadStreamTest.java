@@ -2,14 +2,32 @@ package tern.receiver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import tern.proto.Cancel;
+import tern.proto.MigrationGrpc;
+import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
 import tern.receiver.server.MigrationOutcome;
 
@@ -72,6 +90,31 @@ class BadStreamTest extends ReceiverFixture {
         assertServerStillWorks();
     }
 
+    /**
+     * A Cancel ends its stream for the receiver too, not only its migration (the service fuzzer's
+     * finding: such a stream was never counted as ended, its deadline never stopped), and so does a
+     * late one, which finds no migration to cancel.
+     */
+    @Test
+    void aCancelledStreamIsEndedByTheService() throws Exception {
+        RawPeer p = accepted(hello());
+        storeFirst(p);
+        p.send(SenderMessage.newBuilder().setCancel(Cancel.newBuilder().setReason("the operator gave up")).build());
+        Status s = p.awaitEnd();
+        assertTrue(s.isOk(), s::toString);
+        MigrationOutcome o = outcome();
+        assertFalse(o.verified(), o::toString);
+        assertTrue(o.reason().contains("cancelled by the sender"), o::toString);
+        assertTrue(server.awaitIdle(Duration.ofSeconds(RawPeer.TIMEOUT_SECONDS)), server::activity);
+
+        RawPeer late = peer();
+        late.send(SenderMessage.newBuilder().setCancel(Cancel.newBuilder().setReason("late")).build());
+        late.expectError(Status.Code.FAILED_PRECONDITION, "cancel", "no migration");
+        assertTrue(server.awaitIdle(Duration.ofSeconds(RawPeer.TIMEOUT_SECONDS)), server::activity);
+        assertImageIsModel();
+        assertServerStillWorks();
+    }
+
     @Test
     void secondMigrationWhileOneIsInProgress() throws Exception {
         RawPeer first = accepted(hello().setMigrationId("first"));
@@ -91,18 +134,107 @@ class BadStreamTest extends ReceiverFixture {
     /** Bytes that are no protobuf at all (a truncated group) end the stream cleanly, not the receiver. */
     @Test
     void undecodableProtobufIsInvalidArgument() throws Exception {
-        ManagedChannel ch = NettyChannelBuilder
-                .forAddress("127.0.0.1", server.port()).usePlaintext().build();
-        try {
-            // a group start, then a field cut short
-            Status s = OneMessageStream.sendBytes(ch, new byte[] {0x0b, 0x12, 0x05, 0x01}, RawPeer.TIMEOUT_SECONDS);
+        try (RawBytesCall call = new RawBytesCall(server.port())) {
+            call.send(new byte[] {0x0b, 0x12, 0x05, 0x01}); // a group start, then a field cut short
+            Status s = call.awaitEnd();
             assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode(), s::toString);
             assertTrue(s.getDescription().contains("undecodable protobuf"), s::toString);
-        } finally {
-            ch.shutdownNow();
         }
         assertRefused("undecodable protobuf");
         assertFalse(Files.exists(image), "no hello, so no image was created");
         assertServerStillWorks();
+    }
+
+    /**
+     * A whole batch followed by a stray end-group tag and more bytes (the service fuzzer's finding:
+     * a lying length prefix drew the next frame into the message). A parse that stops at the tag
+     * reads a good batch and drops the rest unread; protobuf and gRPC refuse such bytes as no
+     * message, and so must the receiver: no ack, nothing stored.
+     */
+    @Test
+    void aBatchFollowedByAStrayEndGroupTagIsUndecodable() throws Exception {
+        try (RawBytesCall call = new RawBytesCall(server.port())) {
+            call.send(msg(hello()).toByteArray());
+            ReceiverMessage accept = ReceiverMessage.parseFrom(call.next());
+            assertTrue(accept.hasAccept(), accept::toString);
+            byte[] batch = new Batch(1).raw(2, pattern(1)).build().toByteArray();
+            byte[] strayEndGroup = {0x34, 0x00, 0x00, 0x00, 0x78}; // field 6, wire type 4; then what it would hide
+            byte[] wire = Arrays.copyOf(batch, batch.length + strayEndGroup.length);
+            System.arraycopy(strayEndGroup, 0, wire, batch.length, strayEndGroup.length);
+            call.send(wire);
+            Status s = call.awaitEnd();
+            assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode(), s::toString);
+            assertTrue(s.getDescription().contains("undecodable protobuf"), s::toString);
+            assertTrue(call.replies.isEmpty(), () -> "no reply after the Accept, got " + call.replies);
+        }
+        assertRefused("undecodable protobuf");
+        assertImageIsModel(); // all zero: the batch was not stored
+        assertServerStillWorks();
+    }
+
+    /** A call of the receiver's method below any protobuf marshalling: the peer's bytes are sent as they are. */
+    private static final class RawBytesCall implements AutoCloseable {
+        private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+            @Override
+            public InputStream stream(byte[] value) {
+                return new ByteArrayInputStream(value);
+            }
+
+            @Override
+            public byte[] parse(InputStream stream) {
+                try {
+                    return stream.readAllBytes();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+        private final ManagedChannel channel;
+        private final StreamObserver<byte[]> out;
+        final BlockingQueue<byte[]> replies = new LinkedBlockingQueue<>();
+        private final CompletableFuture<Status> closed = new CompletableFuture<>();
+
+        RawBytesCall(int port) {
+            MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
+                    .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+                    .setFullMethodName(MigrationGrpc.getMigrateMethod().getFullMethodName())
+                    .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
+            channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+            out = ClientCalls.asyncBidiStreamingCall(channel.newCall(method, CallOptions.DEFAULT), new StreamObserver<>() {
+                @Override
+                public void onNext(byte[] value) {
+                    replies.add(value);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    closed.complete(Status.fromThrowable(t));
+                }
+
+                @Override
+                public void onCompleted() {
+                    closed.complete(Status.OK);
+                }
+            });
+        }
+
+        void send(byte[] message) {
+            out.onNext(message);
+        }
+
+        byte[] next() throws InterruptedException {
+            byte[] r = replies.poll(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(r, "no reply within " + RawPeer.TIMEOUT_SECONDS + " s");
+            return r;
+        }
+
+        Status awaitEnd() throws Exception {
+            return closed.get(RawPeer.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void close() {
+            channel.shutdownNow();
+        }
     }
 }

@@ -87,6 +87,10 @@ public final class ZeroCopyParser<T extends Message> implements MethodDescriptor
             in.enableAliasing(true);
             in.setSizeLimit(Integer.MAX_VALUE); // gRPC has enforced the message limit already
             T m = parser.parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
+            // a stray end-group tag ends the parse as if the message ended there: what follows it
+            // would be dropped unread, so the bytes are no message (protobuf's parseFrom(bytes) and
+            // gRPC's own marshaller refuse them the same way)
+            in.checkLastTagWas(0);
             held.put(m, detached);
             return m;
         } catch (IOException | RuntimeException e) {

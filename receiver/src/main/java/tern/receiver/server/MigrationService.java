@@ -372,7 +372,7 @@ final class MigrationService {
             if (h == null) {
                 if (held == null) {
                     // a late cancel (its migration ended already): nothing to end, and no outcome to report
-                    ended = true;
+                    finished();
                     out.fail(Status.FAILED_PRECONDITION.withDescription("cancel: this receiver holds no migration"
                             + " to cancel"));
                     return;
@@ -386,7 +386,8 @@ final class MigrationService {
                     h.owner.replaced();
                 }
             }
-            ended = true;
+            // the stream ends here like any other (its deadline stopped, its guard told), not only its migration
+            finished();
             end(h, MigrationOutcome.failed("cancelled by the sender: " + PeerText.clean(c.getReason(), 256), h.session),
                     true);
             out.complete();

@@ -245,7 +245,9 @@ final class HostileSession {
         try {
             CodedInputStream in = CodedInputStream.newInstance(ByteBuffer.wrap(raw));
             in.enableAliasing(true);
-            return SenderMessage.parseFrom(in);
+            SenderMessage m = SenderMessage.parseFrom(in);
+            in.checkLastTagWas(0); // a stray end-group tag: refused, as the transport parser does
+            return m;
         } catch (IOException | RuntimeException e) {
             return null;
         }
