@@ -189,7 +189,10 @@ class QemuStreamIT {
         assertEquals(1, receiver.process().awaitExit(RUN), receiver.process().outputs());
         assertTrue(receiver.process().stderr().contains("cancelled by the sender: interrupted by SIGTERM"),
                 receiver.process().outputs());
-        assertEquals("cancelled", QemuMigration.queryMigrate(from.observer()).get("status"), "QEMU's migration was cancelled");
+        // ended at the source, never completed: "cancelled" when the hook's migrate_cancel comes first,
+        // "failed" when the relay, abandoned, closed QEMU's socket first (QemuStreamSender.relay)
+        Object status = QemuMigration.queryMigrate(from.observer()).get("status");
+        assertTrue("cancelled".equals(status) || "failed".equals(status), "QEMU's migration ended: " + status);
         assertEquals("running", ((Map<?, ?>) from.observer().execute("query-status")).get("status"));
         List<String> lines = Files.readAllLines(stats);
         Map<String, Object> summary = JsonObjects.parse(lines.get(lines.size() - 1));
