@@ -7,15 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Arrays;
@@ -26,7 +21,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import tern.proto.Cancel;
-import tern.proto.MigrationGrpc;
 import tern.proto.ReceiverMessage;
 import tern.proto.SenderMessage;
 import tern.receiver.server.MigrationOutcome;
@@ -174,33 +168,14 @@ class BadStreamTest extends ReceiverFixture {
 
     /** A call of the receiver's method below any protobuf marshalling: the peer's bytes are sent as they are. */
     private static final class RawBytesCall implements AutoCloseable {
-        private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-            @Override
-            public InputStream stream(byte[] value) {
-                return new ByteArrayInputStream(value);
-            }
-
-            @Override
-            public byte[] parse(InputStream stream) {
-                try {
-                    return stream.readAllBytes();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        };
         private final ManagedChannel channel;
         private final StreamObserver<byte[]> out;
         final BlockingQueue<byte[]> replies = new LinkedBlockingQueue<>();
         private final CompletableFuture<Status> closed = new CompletableFuture<>();
 
         RawBytesCall(int port) {
-            MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
-                    .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-                    .setFullMethodName(MigrationGrpc.getMigrateMethod().getFullMethodName())
-                    .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
             channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-            out = ClientCalls.asyncBidiStreamingCall(channel.newCall(method, CallOptions.DEFAULT), new StreamObserver<>() {
+            out = ClientCalls.asyncBidiStreamingCall(channel.newCall(OneMessageStream.RAW_MIGRATE, CallOptions.DEFAULT), new StreamObserver<>() {
                 @Override
                 public void onNext(byte[] value) {
                     replies.add(value);

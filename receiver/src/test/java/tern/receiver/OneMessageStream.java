@@ -39,7 +39,8 @@ public final class OneMessageStream {
         }
     };
 
-    private static final MethodDescriptor<byte[], byte[]> RAW_MIGRATE = MethodDescriptor.<byte[], byte[]>newBuilder()
+    /** The receiver's Migrate method below any protobuf marshalling (BadStreamTest's raw calls too). */
+    static final MethodDescriptor<byte[], byte[]> RAW_MIGRATE = MethodDescriptor.<byte[], byte[]>newBuilder()
             .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
             .setFullMethodName(MigrationGrpc.getMigrateMethod().getFullMethodName())
             .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
