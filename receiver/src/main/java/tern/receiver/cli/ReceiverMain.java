@@ -158,6 +158,10 @@ public final class ReceiverMain implements Callable<Integer> {
         if (window < 1 || window > 1024) {
             throw new IllegalArgumentException("--window " + window + " must be between 1 and 1024");
         }
+        if (maxImage < 4096) {
+            throw new IllegalArgumentException("--max-image " + maxImage + " must be at least 4KiB");
+        }
+        ServerLimits limits = new ServerLimits(maxConnections, helloTimeout, idleTimeout);
         if (qemuStream) {
             QemuStreamRun.check(this);
         } else if (image == null) {
@@ -183,10 +187,6 @@ public final class ReceiverMain implements Callable<Integer> {
             System.out.println("discarded " + ResumeFile.pathFor(image) + ": its migration will not be resumed, and the"
                     + " next migration replaces " + image);
         }
-        if (maxImage < 4096) {
-            throw new IllegalArgumentException("--max-image " + maxImage + " must be at least 4KiB");
-        }
-        ServerLimits limits = new ServerLimits(maxConnections, helloTimeout, idleTimeout);
         QemuDestination qemu = qemuDestination();
         ReceiverConfig config = new ReceiverConfig((int) maxMessage, window, maxImage, resumeTimeout);
         SessionListener progress = new ResumeLines() {
