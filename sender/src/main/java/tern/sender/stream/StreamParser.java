@@ -36,7 +36,8 @@ import tern.common.qemu.stream.StreamSink;
 
 /**
  * Reads QEMU's precopy migration stream (7.2 and 10.x, one channel, no return path) as a relay
- * sees it and tells a {@link StreamSink} what it holds (../shared/QEMU-STREAM.md §1, §7):
+ * sees it and tells a {@link StreamSink} what it holds (docs/design.md, "QEMU stream mode"; QEMU 7.2
+ * migration/savevm.c and ram.c):
  *
  * <pre>
  *   be32 magic, be32 3

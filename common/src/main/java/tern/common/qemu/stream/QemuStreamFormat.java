@@ -2,7 +2,7 @@ package tern.common.qemu.stream;
 
 /**
  * The bytes of QEMU's precopy migration stream that Tern reads or writes, with QEMU's own names
- * (../shared/QEMU-STREAM.md §1; QEMU 7.2 migration/savevm.h, savevm.c, ram.c; unchanged in 10.x but
+ * (docs/design.md, "QEMU stream mode"; QEMU 7.2 migration/savevm.h, savevm.c, ram.c; unchanged in 10.x but
  * for the command SWITCHOVER_START and the multifd flag). All integers on the wire are big-endian.
  */
 public final class QemuStreamFormat {
